@@ -1,0 +1,80 @@
+//! What the function answers, before a front door (the streamed Function URL,
+//! later a buffered one) turns it into its own wire format.
+
+use crate::request::{ALLOWED_METHODS, RequestError};
+use crate::stream::EventStream;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+
+/// A response: status, headers, and either a whole body or an event stream.
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Body,
+}
+
+pub enum Body {
+    Full(Bytes),
+    Events(EventStream),
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::Full(bytes) => f.debug_tuple("Full").field(bytes).finish(),
+            Body::Events(_) => f.write_str("Events(..)"),
+        }
+    }
+}
+
+impl HttpResponse {
+    /// `200 text/event-stream`, with the headers that keep proxies from
+    /// buffering or caching the stream. No `connection` header: HTTP/2 forbids it.
+    pub fn events(stream: EventStream) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+        Self {
+            status: StatusCode::OK,
+            headers,
+            body: Body::Events(stream),
+        }
+    }
+
+    /// `200` with `{"status":"ok","version":...}`.
+    pub fn health() -> Self {
+        let body = serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") });
+        Self::json(StatusCode::OK, &body)
+    }
+
+    /// The JSON error body `{"error": code, "message": what to change}`.
+    pub fn error(error: &RequestError) -> Self {
+        let body = serde_json::json!({ "error": error.code(), "message": error.to_string() });
+        let mut response = Self::json(error.status(), &body);
+        if error.status() == StatusCode::METHOD_NOT_ALLOWED {
+            response
+                .headers
+                .insert(header::ALLOW, HeaderValue::from_static(ALLOWED_METHODS));
+        }
+        response
+    }
+
+    fn json(status: StatusCode, body: &serde_json::Value) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        Self {
+            status,
+            headers,
+            body: Body::Full(Bytes::from(body.to_string())),
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! The function's settings, read once at start-up from its environment.
+//! A bad value stops the function before it takes any request, with a message
+//! that names the variable and what it accepts.
+
+use crate::job::{INTERVAL_MS, JobSpec, STEPS};
+use crate::number::{NumberError, parse_in_range};
+use std::{ops::RangeInclusive, time::Duration};
+
+/// Reconnection hint sent to clients, in milliseconds (`SSE_RETRY_MS`).
+pub const RETRY_MS: RangeInclusive<u32> = 100..=600_000;
+
+/// Everything a deployer can tune without rebuilding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// Sent as `retry` on the first event of every response.
+    pub retry: Duration,
+    /// The job a request gets when it does not ask for other steps or interval.
+    pub job: JobSpec,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            retry: Duration::from_millis(5000),
+            job: JobSpec::default(),
+        }
+    }
+}
+
+/// An environment variable with a value the function cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("environment variable {name} {problem}")]
+pub struct SettingsError {
+    pub name: &'static str,
+    pub problem: NumberError,
+}
+
+impl Settings {
+    /// Reads the process environment; unset variables keep their defaults.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let read = |name: &'static str, range: RangeInclusive<u32>, default: u32| match lookup(name)
+        {
+            None => Ok(default),
+            Some(text) => {
+                parse_in_range(&text, &range).map_err(|problem| SettingsError { name, problem })
+            }
+        };
+        let defaults = Self::default();
+        let retry_ms = read("SSE_RETRY_MS", RETRY_MS, millis(defaults.retry))?;
+        let steps = read("SSE_JOB_STEPS", STEPS, defaults.job.steps)?;
+        let interval_ms = read(
+            "SSE_JOB_INTERVAL_MS",
+            INTERVAL_MS,
+            millis(defaults.job.interval),
+        )?;
+        Ok(Self {
+            retry: Duration::from_millis(retry_ms.into()),
+            job: JobSpec {
+                steps,
+                interval: Duration::from_millis(interval_ms.into()),
+            },
+        })
+    }
+}
+
+fn millis(duration: Duration) -> u32 {
+    u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_seed() {
+        let settings = from(&[]).unwrap();
+        assert_eq!(settings.retry, Duration::from_secs(5));
+        assert_eq!(settings.job.steps, 11);
+        assert_eq!(settings.job.interval, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn reads_every_variable() {
+        let settings = from(&[
+            ("SSE_RETRY_MS", "1500"),
+            ("SSE_JOB_STEPS", "5"),
+            ("SSE_JOB_INTERVAL_MS", "250"),
+        ])
+        .unwrap();
+        assert_eq!(settings.retry, Duration::from_millis(1500));
+        assert_eq!(settings.job.steps, 5);
+        assert_eq!(settings.job.interval, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable_and_the_range() {
+        let err = from(&[("SSE_JOB_STEPS", "0")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable SSE_JOB_STEPS is 0, outside the allowed range 1 to 1000"
+        );
+        let err = from(&[("SSE_RETRY_MS", "")]).unwrap_err();
+        assert_eq!(err.name, "SSE_RETRY_MS");
+        let err = from(&[("SSE_JOB_INTERVAL_MS", "2s")]).unwrap_err();
+        assert_eq!(err.name, "SSE_JOB_INTERVAL_MS");
+    }
+}

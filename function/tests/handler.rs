@@ -1,0 +1,254 @@
+//! The handler as the runtime calls it: Function URL request events in,
+//! status, headers and parsed events out. No network; time is tokio's paused
+//! clock, so the schedule is checked exactly.
+
+use bytes::Bytes;
+use eventsource_stream::Eventsource;
+use futures_util::StreamExt;
+use lambda_runtime::{Context, FunctionResponse, LambdaEvent};
+use lambda_sse::{Handler, Settings, lambda::Reply};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio::time::Instant;
+
+const FIXTURE: &str = include_str!("fixtures/function-url-get.json");
+
+/// The fixture with its method, path and query replaced.
+fn url_event(method: &str, path: &str, query: &str) -> LambdaEvent<Value> {
+    let mut event: Value = serde_json::from_str(FIXTURE).expect("fixture is JSON");
+    event["rawPath"] = json!(path);
+    event["rawQueryString"] = json!(query);
+    event["requestContext"]["http"]["method"] = json!(method);
+    event["requestContext"]["http"]["path"] = json!(path);
+    LambdaEvent::new(event, Context::default())
+}
+
+struct Answer {
+    status: u16,
+    headers: http::HeaderMap,
+    /// Each chunk with the (paused-clock) time it was produced, from the call.
+    chunks: Vec<(Duration, Bytes)>,
+}
+
+impl Answer {
+    fn body(&self) -> Vec<u8> {
+        self.chunks.iter().flat_map(|(_, c)| c.to_vec()).collect()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body()).expect("JSON body")
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().expect("ASCII header"))
+    }
+
+    async fn events(&self) -> Vec<eventsource_stream::Event> {
+        let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(
+            self.body(),
+        ))]);
+        body.eventsource()
+            .map(|e| e.expect("valid SSE"))
+            .collect()
+            .await
+    }
+}
+
+async fn call(handler: &Handler, event: LambdaEvent<Value>) -> Answer {
+    let start = Instant::now();
+    let reply: Reply = handler
+        .handle(event)
+        .await
+        .expect("a Function URL event is handled");
+    let FunctionResponse::StreamingResponse(response) = reply else {
+        panic!("Function URL invocations must stream");
+    };
+    let mut chunks = vec![];
+    let mut body = response.stream;
+    while let Some(chunk) = body.next().await {
+        chunks.push((start.elapsed(), chunk.expect("infallible")));
+    }
+    Answer {
+        status: response.metadata_prelude.status_code.as_u16(),
+        headers: response.metadata_prelude.headers,
+        chunks,
+    }
+}
+
+fn handler() -> Handler {
+    Handler::new(Settings::default())
+}
+
+#[tokio::test(start_paused = true)]
+async fn streams_progress_then_complete_on_schedule() {
+    let answer = call(
+        &handler(),
+        url_event("GET", "/events", "interval_ms=100&steps=3"),
+    )
+    .await;
+
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("content-type"), Some("text/event-stream"));
+    assert_eq!(answer.header("cache-control"), Some("no-cache"));
+    assert_eq!(answer.header("x-accel-buffering"), Some("no"));
+    assert_eq!(answer.header("connection"), None);
+
+    let times: Vec<u128> = answer.chunks.iter().map(|(t, _)| t.as_millis()).collect();
+    assert_eq!(
+        times,
+        [0, 100, 200, 300],
+        "one chunk per event, each when due"
+    );
+
+    let events = answer.events().await;
+    let kinds: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(kinds, ["progress", "progress", "progress", "complete"]);
+
+    let data: Vec<Value> = events
+        .iter()
+        .map(|e| serde_json::from_str(&e.data).unwrap())
+        .collect();
+    let job_id = data[0]["jobId"].as_str().unwrap().to_owned();
+    assert_eq!(uuid::Uuid::parse_str(&job_id).unwrap().get_version_num(), 4);
+    assert_eq!(
+        data[1],
+        json!({"jobId": job_id, "step": 2, "totalSteps": 3, "percentage": 50, "status": "Processing step 2 of 3..."})
+    );
+    assert_eq!(
+        data[3],
+        json!({"jobId": job_id, "step": 3, "totalSteps": 3, "percentage": 100, "status": "Processing complete!"})
+    );
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            format!("{job_id}:1"),
+            format!("{job_id}:2"),
+            format!("{job_id}:3"),
+            format!("{job_id}:complete")
+        ]
+    );
+    assert_eq!(events[0].retry, Some(Duration::from_millis(5000)));
+    assert!(events[1..].iter().all(|e| e.retry.is_none()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn default_job_is_eleven_steps_two_seconds_apart() {
+    let answer = call(&handler(), url_event("GET", "/events", "")).await;
+    let events = answer.events().await;
+    assert_eq!(events.len(), 12);
+    let percentages: Vec<i64> = events[..11]
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<Value>(&e.data).unwrap()["percentage"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(percentages, [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+    assert_eq!(answer.chunks.last().unwrap().0, Duration::from_secs(22));
+    assert_eq!(answer.chunks[1].0, Duration::from_secs(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn settings_change_the_defaults_and_the_retry_hint() {
+    let settings = Settings::from_lookup(|name| match name {
+        "SSE_RETRY_MS" => Some("1500".into()),
+        "SSE_JOB_STEPS" => Some("2".into()),
+        "SSE_JOB_INTERVAL_MS" => Some("50".into()),
+        _ => None,
+    })
+    .unwrap();
+    let answer = call(&Handler::new(settings), url_event("GET", "/events", "")).await;
+    let events = answer.events().await;
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[0].retry, Some(Duration::from_millis(1500)));
+    assert_eq!(answer.chunks.last().unwrap().0, Duration::from_millis(100));
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_stream_is_a_new_job() {
+    let a = call(&handler(), url_event("GET", "/events", "steps=1"))
+        .await
+        .events()
+        .await;
+    let b = call(&handler(), url_event("GET", "/events", "steps=1"))
+        .await
+        .events()
+        .await;
+    assert_ne!(a[0].id, b[0].id);
+}
+
+#[tokio::test]
+async fn health_is_200_json() {
+    let answer = call(&handler(), url_event("GET", "/health", "")).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("content-type"), Some("application/json"));
+    assert_eq!(answer.json()["status"], "ok");
+}
+
+#[tokio::test]
+async fn bad_requests_get_json_errors() {
+    let cases = [
+        ("GET", "/nope", "", 404, "not_found"),
+        ("GET", "/", "", 404, "not_found"),
+        ("POST", "/events", "", 405, "method_not_allowed"),
+        ("DELETE", "/health", "", 405, "method_not_allowed"),
+        ("GET", "/events", "steps=0", 400, "invalid_parameter"),
+        ("GET", "/events", "steps=1001", 400, "invalid_parameter"),
+        ("GET", "/events", "interval_ms=5", 400, "invalid_parameter"),
+        (
+            "GET",
+            "/events",
+            "interval_ms=fast",
+            400,
+            "invalid_parameter",
+        ),
+        ("GET", "/events", "steps=", 400, "invalid_parameter"),
+        (
+            "GET",
+            "/events",
+            "steps=2&steps=3",
+            400,
+            "repeated_parameter",
+        ),
+        ("GET", "/events", "colour=red", 400, "unknown_parameter"),
+    ];
+    for (method, path, query, status, code) in cases {
+        let answer = call(&handler(), url_event(method, path, query)).await;
+        let case = format!("{method} {path}?{query}");
+        assert_eq!(answer.status, status, "{case}");
+        assert_eq!(
+            answer.header("content-type"),
+            Some("application/json"),
+            "{case}"
+        );
+        let body = answer.json();
+        assert_eq!(body["error"], code, "{case}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{case}"
+        );
+        let allow = answer.header("allow");
+        assert_eq!(allow, (status == 405).then_some("GET"), "{case}");
+    }
+}
+
+#[tokio::test]
+async fn events_that_are_not_function_url_requests_are_invocation_errors() {
+    let handler = handler();
+    let not_http = LambdaEvent::new(json!({"hello": "world"}), Context::default());
+    let err = handler.handle(not_http).await.err().expect("refused");
+    assert!(err.to_string().contains("Function URL"), "{err}");
+
+    let mut broken: Value = serde_json::from_str(FIXTURE).unwrap();
+    broken["requestContext"]["timeEpoch"] = json!("yesterday");
+    let err = handler
+        .handle(LambdaEvent::new(broken, Context::default()))
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("malformed"), "{err}");
+}
