@@ -13,7 +13,5 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test (unit, property, handler, emulator end to end)"
 cargo test --workspace --locked
 
-if node -e "process.exit(require('./package.json').scripts['test:cdk'] ? 0 : 1)"; then
-  echo "==> CDK: typecheck, assertions, cdk-nag, real bundle, synth + cfn-lint"
-  npm run --silent test:cdk
-fi
+echo "==> CDK: typecheck, assertions, cdk-nag, real bundle, synth + cfn-lint"
+npm run --silent test:cdk

@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// The CDK app entry that cdk.json runs; configure it with `-c sse:key=value` (docs/deploy.md).
+import { App } from 'aws-cdk-lib';
+import { buildSseApp } from '../cdk/sse-app';
+
+buildSseApp(new App());

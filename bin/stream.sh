@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Streams Server-Sent Events from the deployed Function URL, signed with SigV4.
+#
+#   bin/stream.sh [options] [PATH]
+#
+# PATH defaults to "events"; for example "events?steps=5&interval_ms=500" or "health".
+#
+# Options:
+#   --stack NAME           read FunctionUrl and Region from this stack's outputs
+#                          (default: SseStreamStack; needs the AWS CLI)
+#   --url URL              the Function URL (skips the stack lookup when --region is given too)
+#   --region REGION        the region to sign for
+#   --profile NAME         AWS CLI profile for the lookup and for credentials
+#   --last-event-id ID     resume after this event id (sends Last-Event-ID)
+#   -h, --help             show this help
+#
+# Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)
+# from the environment; when those are not set, whatever the AWS CLI resolves
+# (profiles, SSO, assumed roles) through `aws configure export-credentials`.
+# Needs curl 7.76 or later (--aws-sigv4, --fail-with-body).
+set -euo pipefail
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
+die() { echo "stream.sh: $*" >&2; exit 2; }
+
+stack="SseStreamStack" url="" region="" profile="" last_event_id="" path="events"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --stack) stack="${2:?--stack needs a value}"; shift 2 ;;
+    --url) url="${2:?--url needs a value}"; shift 2 ;;
+    --region) region="${2:?--region needs a value}"; shift 2 ;;
+    --profile) profile="${2:?--profile needs a value}"; shift 2 ;;
+    --last-event-id) last_event_id="${2:?--last-event-id needs a value}"; shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    -*) die "unknown option $1 (see --help)" ;;
+    *) path="${1#/}"; shift ;;
+  esac
+done
+
+aws_cli() {
+  command -v aws >/dev/null || die "the AWS CLI is needed for $1; install it, or pass --url and --region and set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+  shift
+  aws ${profile:+--profile "$profile"} "$@"
+}
+
+stack_output() {
+  local value
+  value="$(aws_cli "reading the outputs of stack $stack" cloudformation describe-stacks --stack-name "$stack" \
+    ${region:+--region "$region"} --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue | [0]" --output text)" ||
+    die "could not read output $1 of stack $stack (deployed? right region/profile?)"
+  [[ -n "$value" && "$value" != "None" ]] || die "stack $stack has no output $1"
+  printf '%s' "$value"
+}
+
+if [[ -z "$url" ]]; then url="$(stack_output FunctionUrl)"; fi
+if [[ -z "$region" ]]; then region="$(stack_output Region)"; fi
+url="${url%/}/"
+
+if [[ -z "${AWS_ACCESS_KEY_ID:-}" || -z "${AWS_SECRET_ACCESS_KEY:-}" ]]; then
+  creds="$(aws_cli "credentials (none in the environment)" configure export-credentials --format env-no-export)" ||
+    die "no credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or configure the AWS CLI (aws configure / aws sso login)"
+  # Parsed line by line rather than eval'd: only these three variables are taken.
+  while IFS= read -r line; do
+    case "${line%%=*}" in
+      AWS_ACCESS_KEY_ID) AWS_ACCESS_KEY_ID="${line#*=}" ;;
+      AWS_SECRET_ACCESS_KEY) AWS_SECRET_ACCESS_KEY="${line#*=}" ;;
+      AWS_SESSION_TOKEN) AWS_SESSION_TOKEN="${line#*=}" ;;
+    esac
+  done <<<"$creds"
+  [[ -n "${AWS_ACCESS_KEY_ID:-}" && -n "${AWS_SECRET_ACCESS_KEY:-}" ]] || die "the AWS CLI returned no credentials"
+fi
+
+curl --help all 2>/dev/null | grep -q -- '--fail-with-body' || die "curl $(curl --version | head -n1 | cut -d' ' -f2) is too old to sign requests; curl 7.76 or later is needed"
+
+# Secrets go to curl through its config on stdin, not on the command line where `ps` would show them.
+{
+  printf 'user = "%s:%s"\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"
+  if [[ -n "${AWS_SESSION_TOKEN:-}" ]]; then printf 'header = "x-amz-security-token: %s"\n' "$AWS_SESSION_TOKEN"; fi
+} | exec curl --no-buffer --silent --show-error --fail-with-body \
+  --aws-sigv4 "aws:amz:${region}:lambda" \
+  --config - \
+  -H 'Accept: text/event-stream' \
+  ${last_event_id:+-H "Last-Event-ID: ${last_event_id}"} \
+  "${url}${path}"

@@ -1,0 +1,176 @@
+/**
+ * `cdk deploy -c sse:key=value` -> typed, validated props.
+ *
+ * Which keys are checked: every key this app reads starts with `sse:`. A key
+ * with that prefix that the app does not know fails synth (a typo must not be
+ * silently ignored), and so does a known name typed without the prefix
+ * (`-c memory=256`). Every other key belongs to someone else (CDK's own
+ * `aws:cdk:*` keys, feature flags, cached lookups in cdk.context.json) and
+ * is left alone.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import {
+  DEFAULT_LOG_RETENTION,
+  DEFAULT_MEMORY_MB,
+  DEFAULT_STREAM_SETTINGS,
+  DEFAULT_TIMEOUT,
+  STREAM_ENVIRONMENT,
+  type SseFunctionProps,
+  type SseStreamSettings,
+} from './sse-function';
+import {
+  type IntegerRange,
+  LIMITS,
+  checkCorsOrigin,
+  checkIntegerInRange,
+  checkInvoker,
+  checkStackName,
+  describeRange,
+} from './validation';
+
+export const CONTEXT_PREFIX = 'sse:';
+export const DEFAULT_STACK_NAME = 'SseStreamStack';
+
+/** What the app builds from its context. */
+export interface AppSettings {
+  readonly stackName: string;
+  readonly sseFunction: SseFunctionProps;
+}
+
+/** One context key as the docs and error messages describe it. */
+export interface ContextKey {
+  /** The full key, e.g. `sse:memory`. */
+  readonly key: string;
+  readonly allowed: string;
+  readonly defaultValue: string;
+}
+
+const ARCHITECTURES: Record<string, lambda.Architecture> = {
+  arm64: lambda.Architecture.ARM_64,
+  x86_64: lambda.Architecture.X86_64,
+};
+const AUTH_TYPES: Record<string, lambda.FunctionUrlAuthType> = {
+  AWS_IAM: lambda.FunctionUrlAuthType.AWS_IAM,
+  NONE: lambda.FunctionUrlAuthType.NONE,
+};
+const RETENTION_DAYS: readonly number[] = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
+
+const STREAM_KEY_ALLOWED = Object.fromEntries(
+  (Object.keys(STREAM_ENVIRONMENT) as (keyof SseStreamSettings)[]).map((k) => [k, describeRange(STREAM_ENVIRONMENT[k].range)]),
+) as Record<keyof SseStreamSettings, string>;
+
+/** Every key the app reads, with its allowed values and default. */
+export const CONTEXT_KEYS: readonly ContextKey[] = [
+  { key: 'sse:stackName', allowed: 'a CloudFormation stack name', defaultValue: DEFAULT_STACK_NAME },
+  { key: 'sse:architecture', allowed: Object.keys(ARCHITECTURES).join(' | '), defaultValue: 'arm64' },
+  { key: 'sse:authType', allowed: Object.keys(AUTH_TYPES).join(' | '), defaultValue: 'AWS_IAM' },
+  { key: 'sse:memory', allowed: describeRange(LIMITS.memoryMb), defaultValue: String(DEFAULT_MEMORY_MB) },
+  { key: 'sse:timeout', allowed: describeRange(LIMITS.timeoutSeconds), defaultValue: String(DEFAULT_TIMEOUT.toSeconds()) },
+  { key: 'sse:logRetentionDays', allowed: `one of ${RETENTION_DAYS.join(', ')}`, defaultValue: String(DEFAULT_LOG_RETENTION) },
+  { key: 'sse:corsOrigins', allowed: 'comma-separated origins (https://app.example.com) or *', defaultValue: '(none: no CORS)' },
+  { key: 'sse:reservedConcurrency', allowed: describeRange(LIMITS.reservedConcurrency), defaultValue: '(none: unreserved)' },
+  { key: 'sse:principals', allowed: 'comma-separated 12-digit account ids or IAM role ARNs (AWS_IAM only)', defaultValue: '(none)' },
+  { key: 'sse:retryMs', allowed: STREAM_KEY_ALLOWED.retryMs, defaultValue: String(DEFAULT_STREAM_SETTINGS.retryMs) },
+  { key: 'sse:jobSteps', allowed: STREAM_KEY_ALLOWED.jobSteps, defaultValue: String(DEFAULT_STREAM_SETTINGS.jobSteps) },
+  { key: 'sse:jobIntervalMs', allowed: STREAM_KEY_ALLOWED.jobIntervalMs, defaultValue: String(DEFAULT_STREAM_SETTINGS.jobIntervalMs) },
+];
+
+const KNOWN_KEYS = new Set(CONTEXT_KEYS.map((k) => k.key));
+
+/**
+ * Reads the app's settings from the whole context (`app.node.getAllContext()`).
+ * Throws one error listing every bad key, each with the values it allows.
+ */
+export function readAppSettings(context: Readonly<Record<string, unknown>>): AppSettings {
+  const problems: string[] = [];
+  const reader = new ContextReader(context, problems);
+
+  for (const key of Object.keys(context)) {
+    if (key.startsWith(CONTEXT_PREFIX) && !KNOWN_KEYS.has(key)) {
+      problems.push(`unknown context key ${key}; this app reads ${[...KNOWN_KEYS].join(', ')}`);
+    } else if (KNOWN_KEYS.has(CONTEXT_PREFIX + key)) {
+      problems.push(`context key ${key} is not read by this app; did you mean ${CONTEXT_PREFIX}${key}?`);
+    }
+  }
+
+  const stream: SseStreamSettings = {
+    retryMs: reader.integer('sse:retryMs', STREAM_ENVIRONMENT.retryMs.range),
+    jobSteps: reader.integer('sse:jobSteps', STREAM_ENVIRONMENT.jobSteps.range),
+    jobIntervalMs: reader.integer('sse:jobIntervalMs', STREAM_ENVIRONMENT.jobIntervalMs.range),
+  };
+  const timeoutSeconds = reader.integer('sse:timeout', LIMITS.timeoutSeconds);
+  const logRetention = reader.oneOf('sse:logRetentionDays', Object.fromEntries(RETENTION_DAYS.map((d) => [String(d), d as logs.RetentionDays])));
+  const settings: AppSettings = {
+    stackName: reader.text('sse:stackName', checkStackName) ?? DEFAULT_STACK_NAME,
+    sseFunction: {
+      architecture: reader.oneOf('sse:architecture', ARCHITECTURES),
+      authType: reader.oneOf('sse:authType', AUTH_TYPES),
+      memorySize: reader.integer('sse:memory', LIMITS.memoryMb),
+      timeout: timeoutSeconds === undefined ? undefined : Duration.seconds(timeoutSeconds),
+      logRetention,
+      corsAllowedOrigins: reader.list('sse:corsOrigins', checkCorsOrigin),
+      reservedConcurrentExecutions: reader.integer('sse:reservedConcurrency', LIMITS.reservedConcurrency),
+      invokers: reader.list('sse:principals', checkInvoker),
+      stream,
+    },
+  };
+
+  if (problems.length > 0) {
+    throw new Error(`Invalid context for the lambda-sse app; change:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+  return settings;
+}
+
+/** Reads one key at a time, recording a problem (and returning undefined) for a bad value. */
+class ContextReader {
+  constructor(
+    private readonly context: Readonly<Record<string, unknown>>,
+    private readonly problems: string[],
+  ) {}
+
+  integer(key: string, range: IntegerRange): number | undefined {
+    const raw = this.context[key];
+    if (raw === undefined) return undefined;
+    const value = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+    const problem = Number.isNaN(value) ? `must be ${describeRange(range)}` : checkIntegerInRange(value, range);
+    return this.report(key, raw, problem) ? value : undefined;
+  }
+
+  oneOf<T>(key: string, allowed: Readonly<Record<string, T>>): T | undefined {
+    const raw = this.context[key];
+    if (raw === undefined) return undefined;
+    const name = String(raw);
+    const known = Object.prototype.hasOwnProperty.call(allowed, name);
+    return this.report(key, raw, known ? undefined : `must be one of ${Object.keys(allowed).join(', ')}`) ? allowed[name] : undefined;
+  }
+
+  text(key: string, check: (value: string) => string | undefined): string | undefined {
+    const raw = this.context[key];
+    if (raw === undefined) return undefined;
+    return this.report(key, raw, typeof raw === 'string' ? check(raw) : 'must be a string') ? (raw as string) : undefined;
+  }
+
+  /** A list from a comma-separated string (`-c`) or a JSON array (cdk.json). */
+  list(key: string, check: (item: string) => string | undefined): string[] | undefined {
+    const raw = this.context[key];
+    if (raw === undefined) return undefined;
+    const items = typeof raw === 'string' ? raw.split(',') : Array.isArray(raw) ? raw : undefined;
+    if (items === undefined || items.some((item) => typeof item !== 'string')) {
+      this.report(key, raw, 'must be a comma-separated string or a list of strings');
+      return undefined;
+    }
+    const trimmed = (items as string[]).map((item) => item.trim()).filter((item) => item !== '');
+    const problems = trimmed.map(check).filter((p): p is string => p !== undefined);
+    return this.report(key, raw, problems.length > 0 ? problems.join('; ') : undefined) ? trimmed : undefined;
+  }
+
+  /** Records the problem, if any; true when the value is good. */
+  private report(key: string, raw: unknown, problem: string | undefined): boolean {
+    if (problem === undefined) return true;
+    const shown = typeof raw === 'string' ? raw : JSON.stringify(raw);
+    this.problems.push(`-c ${key}=${shown}: ${problem}`);
+    return false;
+  }
+}

@@ -1,0 +1,346 @@
+import * as path from 'node:path';
+import { Annotations, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { RustFunction } from 'cargo-lambda-cdk';
+import { Construct } from 'constructs';
+import {
+  type IntegerRange,
+  LIMITS,
+  checkCorsOrigin,
+  checkIntegerInRange,
+  checkInvoker,
+  checkJobFitsTimeout,
+  invokerKind,
+} from './validation';
+
+/**
+ * Settings of the event stream itself, passed to the function as environment
+ * variables (the function validates them again at start-up).
+ *
+ * A group of its own so later settings (stream windows, heartbeats) join here
+ * without touching the deployment props.
+ */
+export interface SseStreamSettings {
+  /**
+   * Reconnection hint sent to clients in the SSE `retry:` field, in ms
+   * (`SSE_RETRY_MS`). Integer from 100 to 600000.
+   *
+   * @default 5000
+   */
+  readonly retryMs?: number;
+  /**
+   * Number of progress steps of a job when the request does not ask for a
+   * number (`SSE_JOB_STEPS`). Integer from 1 to 1000.
+   *
+   * @default 11
+   */
+  readonly jobSteps?: number;
+  /**
+   * Milliseconds between two steps when the request does not ask for an
+   * interval (`SSE_JOB_INTERVAL_MS`). Integer from 10 to 60000.
+   *
+   * @default 2000
+   */
+  readonly jobIntervalMs?: number;
+}
+
+/** The stream settings with every default filled in. */
+export type ResolvedStreamSettings = Required<SseStreamSettings>;
+
+export const DEFAULT_STREAM_SETTINGS: ResolvedStreamSettings = {
+  retryMs: 5_000,
+  jobSteps: 11,
+  jobIntervalMs: 2_000,
+};
+
+/**
+ * One row per stream setting: the environment variable the function reads and
+ * the range it accepts. Adding a setting is one row here plus one prop above.
+ */
+export const STREAM_ENVIRONMENT: { readonly [K in keyof ResolvedStreamSettings]: { readonly variable: string; readonly range: IntegerRange } } = {
+  retryMs: { variable: 'SSE_RETRY_MS', range: LIMITS.retryMs },
+  jobSteps: { variable: 'SSE_JOB_STEPS', range: LIMITS.jobSteps },
+  jobIntervalMs: { variable: 'SSE_JOB_INTERVAL_MS', range: LIMITS.jobIntervalMs },
+};
+
+/** The workspace root manifest of this repository (a virtual workspace). */
+export const DEFAULT_MANIFEST_PATH = path.join(__dirname, '..', 'Cargo.toml');
+export const DEFAULT_BINARY_NAME = 'sse-function';
+/**
+ * Five minutes: the default job (11 x 2 s) needs 22 s, longer jobs asked for
+ * by query fit with room to spare, and a stream whose client went away (Lambda
+ * keeps running it) is billed for at most 300 s rather than 900 s.
+ */
+export const DEFAULT_TIMEOUT = Duration.seconds(300);
+export const DEFAULT_MEMORY_MB = 128;
+export const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
+
+/** Request headers a browser `fetch` sends to a SigV4-signed, resumable stream. */
+const CORS_ALLOWED_HEADERS = ['authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', 'last-event-id'];
+
+export interface SseFunctionProps {
+  /**
+   * Instruction set the function is built for and runs on.
+   *
+   * @default lambda.Architecture.ARM_64 (cheaper per GB-second, faster cold start for Rust)
+   */
+  readonly architecture?: lambda.Architecture;
+  /**
+   * Memory in MB; Lambda gives CPU in proportion. Integer from 128 to 10240.
+   *
+   * @default 128
+   */
+  readonly memorySize?: number;
+  /**
+   * Longest an invocation, and so one stream, may run. Whole seconds from 1 to
+   * 900 (Lambda's maximum). A client that disconnects does not stop the
+   * invocation, so this is also the most one abandoned stream is billed for.
+   *
+   * @default Duration.seconds(300)
+   */
+  readonly timeout?: Duration;
+  /**
+   * How long CloudWatch keeps the function's logs.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log group when the stack is deleted.
+   *
+   * @default RemovalPolicy.DESTROY (the logs belong to this function; `cdk destroy` leaves nothing behind)
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Who may call the Function URL. `NONE` makes it public to the internet,
+   * which is allowed only when set explicitly and then warns at synth.
+   *
+   * @default lambda.FunctionUrlAuthType.AWS_IAM
+   */
+  readonly authType?: lambda.FunctionUrlAuthType;
+  /**
+   * Browser origins allowed to read the stream across origins, e.g.
+   * `https://app.example.com`. Each is `scheme://host[:port]`, or `*`.
+   * Only GET is allowed, with the headers a SigV4-signed `fetch` sends.
+   *
+   * @default - no CORS configuration: only same-origin and non-browser clients
+   */
+  readonly corsAllowedOrigins?: string[];
+  /**
+   * Concurrent executions reserved for, and capping, this function. Each open
+   * stream holds one execution, so this caps simultaneous streams (and cost).
+   * Integer of at least 1.
+   *
+   * @default - no reservation: the function shares the account's unreserved pool
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
+   * Principals allowed to call the URL, granted at deploy time through the
+   * function's resource policy: 12-digit account ids (any identity in that
+   * account whose own policy allows it) or IAM role ARNs. Requires `AWS_IAM`.
+   *
+   * @default - none; identities of the deploying account may still call it if their IAM policies allow
+   */
+  readonly invokers?: string[];
+  /**
+   * Settings of the event stream, passed as environment variables. All of
+   * them are always set, so the deployed behaviour is visible in the template
+   * and does not depend on defaults compiled into the binary.
+   *
+   * @default - every setting at its own default
+   */
+  readonly stream?: SseStreamSettings;
+  /**
+   * Cargo manifest to build from.
+   *
+   * @default - this repository's workspace root `Cargo.toml`
+   */
+  readonly manifestPath?: string;
+  /**
+   * Binary of the workspace that serves the stream.
+   *
+   * @default 'sse-function'
+   */
+  readonly binaryName?: string;
+}
+
+/**
+ * The Rust SSE function, its log group and least-privilege role, and its
+ * streaming (`RESPONSE_STREAM`) Function URL.
+ */
+export class SseFunction extends Construct {
+  /** The Lambda function (built by cargo-lambda). */
+  public readonly function: lambda.Function;
+  /** The streaming Function URL. */
+  public readonly functionUrl: lambda.FunctionUrl;
+  /** The function's log group; the role may write here and nowhere else. */
+  public readonly logGroup: logs.LogGroup;
+  /** The function's execution role. */
+  public readonly role: iam.Role;
+  /** Who may call the URL. */
+  public readonly authType: lambda.FunctionUrlAuthType;
+  /** The stream settings the function receives, defaults filled in. */
+  public readonly streamSettings: ResolvedStreamSettings;
+
+  constructor(scope: Construct, id: string, props: SseFunctionProps = {}) {
+    super(scope, id);
+
+    const memorySize = props.memorySize ?? DEFAULT_MEMORY_MB;
+    const timeout = props.timeout ?? DEFAULT_TIMEOUT;
+    const authType = props.authType ?? lambda.FunctionUrlAuthType.AWS_IAM;
+    const corsAllowedOrigins = props.corsAllowedOrigins ?? [];
+    const invokers = props.invokers ?? [];
+    const streamSettings: ResolvedStreamSettings = { ...DEFAULT_STREAM_SETTINGS, ...definedOnly(props.stream ?? {}) };
+
+    const problems = validateProps({ memorySize, timeout, authType, corsAllowedOrigins, invokers, streamSettings, reservedConcurrentExecutions: props.reservedConcurrentExecutions });
+    if (problems.length > 0) {
+      throw new Error(`Invalid props for SseFunction at ${this.node.path}; change:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    }
+
+    this.authType = authType;
+    this.streamSettings = streamSettings;
+
+    const fit = checkJobFitsTimeout(streamSettings.jobSteps, streamSettings.jobIntervalMs, timeout.toSeconds());
+    if (fit) Annotations.of(this).addWarningV2('lambda-sse:jobLongerThanTimeout', fit);
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? DEFAULT_LOG_RETENTION,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+    });
+
+    // An own role instead of AWSLambdaBasicExecutionRole: that managed policy
+    // may create and write any log group in the account.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Runs the SSE function; may write its own log group and nothing else',
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new RustFunction(this, 'Function', {
+      manifestPath: props.manifestPath ?? DEFAULT_MANIFEST_PATH,
+      binaryName: props.binaryName ?? DEFAULT_BINARY_NAME,
+      runtime: 'provided.al2023',
+      architecture: props.architecture ?? lambda.Architecture.ARM_64,
+      memorySize,
+      timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      environment: Object.fromEntries(
+        (Object.keys(STREAM_ENVIRONMENT) as (keyof ResolvedStreamSettings)[]).map((key) => [
+          STREAM_ENVIRONMENT[key].variable,
+          String(streamSettings[key]),
+        ]),
+      ),
+      description: 'Streams Server-Sent Events through a RESPONSE_STREAM Function URL',
+    });
+
+    this.functionUrl = this.function.addFunctionUrl({
+      authType,
+      invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
+      cors: corsAllowedOrigins.length === 0 ? undefined : {
+        allowedOrigins: corsAllowedOrigins,
+        allowedMethods: [lambda.HttpMethod.GET],
+        allowedHeaders: CORS_ALLOWED_HEADERS,
+        maxAge: Duration.hours(1),
+      },
+    });
+
+    if (authType === lambda.FunctionUrlAuthType.NONE) {
+      Annotations.of(this).addWarningV2(
+        'lambda-sse:publicFunctionUrl',
+        'The Function URL has authType NONE: anyone on the internet can open streams, and each stream is billed for as long as it runs. ' +
+          'Prefer AWS_IAM (the default); if the URL must be public, set reservedConcurrentExecutions as a cost cap.',
+      );
+    }
+
+    for (const invoker of invokers) {
+      this.grantInvokeUrl(invokerKind(invoker) === 'account' ? new iam.AccountPrincipal(invoker) : new iam.ArnPrincipal(invoker));
+    }
+  }
+
+  /** The Function URL, ending in `/`. */
+  public get url(): string {
+    return this.functionUrl.url;
+  }
+
+  /**
+   * Grants a principal the right to call the URL: `lambda:InvokeFunctionUrl`
+   * and, as Lambda requires since October 2025, `lambda:InvokeFunction` with
+   * the condition `lambda:InvokedViaFunctionUrl`. A principal of this account
+   * gets an identity policy; any other gets a statement in the function's
+   * resource policy.
+   */
+  public grantInvokeUrl(grantee: iam.IGrantable): iam.Grant {
+    if (this.authType !== lambda.FunctionUrlAuthType.AWS_IAM) {
+      throw new Error(`Cannot grant access to the Function URL of ${this.node.path}: its authType is ${this.authType}, so it is not IAM-authenticated; grants need authType AWS_IAM`);
+    }
+    return this.function.grantInvokeUrl(grantee);
+  }
+
+  /**
+   * A ready-to-paste `curl` command for `path` (no leading slash). Signed with
+   * the caller's credentials from the environment when the URL uses AWS_IAM.
+   */
+  public curlCommand(urlPath = 'events'): string {
+    if (this.authType === lambda.FunctionUrlAuthType.NONE) {
+      return Fn.join('', ['curl -N ', this.url, urlPath]);
+    }
+    const region = Stack.of(this).region;
+    return Fn.join('', [
+      'curl -N --aws-sigv4 "aws:amz:',
+      region,
+      ':lambda" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-security-token: $AWS_SESSION_TOKEN" ',
+      this.url,
+      urlPath,
+    ]);
+  }
+}
+
+interface CheckedProps {
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly authType: lambda.FunctionUrlAuthType;
+  readonly corsAllowedOrigins: readonly string[];
+  readonly invokers: readonly string[];
+  readonly streamSettings: ResolvedStreamSettings;
+  readonly reservedConcurrentExecutions: number | undefined;
+}
+
+/** Every problem with the props, each naming the prop; empty when all is well. */
+function validateProps(props: CheckedProps): string[] {
+  const problems: string[] = [];
+  const add = (name: string, problem: string | undefined): void => {
+    if (problem) problems.push(`${name} ${problem}`);
+  };
+
+  add('memorySize', checkIntegerInRange(props.memorySize, LIMITS.memoryMb));
+  if (props.timeout.isUnresolved()) {
+    problems.push('timeout must be a concrete Duration, not a token');
+  } else {
+    const ms = props.timeout.toMilliseconds({ integral: false });
+    add('timeout', ms % 1000 === 0 ? checkIntegerInRange(ms / 1000, LIMITS.timeoutSeconds) : `must be whole seconds from ${LIMITS.timeoutSeconds.min} to ${LIMITS.timeoutSeconds.max}, got ${ms} ms`);
+  }
+  if (props.reservedConcurrentExecutions !== undefined) {
+    add('reservedConcurrentExecutions', checkIntegerInRange(props.reservedConcurrentExecutions, LIMITS.reservedConcurrency));
+  }
+  for (const key of Object.keys(STREAM_ENVIRONMENT) as (keyof ResolvedStreamSettings)[]) {
+    add(`stream.${key}`, checkIntegerInRange(props.streamSettings[key], STREAM_ENVIRONMENT[key].range));
+  }
+  props.corsAllowedOrigins.forEach((origin, i) => add(`corsAllowedOrigins[${i}]`, checkCorsOrigin(origin)));
+  props.invokers.forEach((invoker, i) => add(`invokers[${i}]`, checkInvoker(invoker)));
+  const repeated = props.invokers.filter((invoker, i) => props.invokers.indexOf(invoker) !== i);
+  if (repeated.length > 0) problems.push(`invokers lists ${repeated.join(', ')} more than once; list each principal once`);
+  if (props.invokers.length > 0 && props.authType !== lambda.FunctionUrlAuthType.AWS_IAM) {
+    problems.push(`invokers only apply to an IAM-authenticated URL: remove them or set authType to AWS_IAM (it is ${props.authType})`);
+  }
+  return problems;
+}
+
+/** Drops keys whose value is `undefined` so they do not override defaults when spread. */
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

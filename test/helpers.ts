@@ -1,0 +1,46 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Template } from 'aws-cdk-lib/assertions';
+import { SseFunction, type SseFunctionProps } from '../cdk/sse-function';
+
+export const REPO_ROOT = path.join(__dirname, '..');
+
+/** The feature flags from cdk.json, so tests synthesize what `cdk synth` would. */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context;
+
+// Every app of a test process writes below one temporary directory, removed when the process ends.
+const OUTDIR_ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'sse-cdk-test-'));
+process.on('exit', () => fs.rmSync(OUTDIR_ROOT, { recursive: true, force: true }));
+
+/** A fresh, empty directory for one app's cloud assembly. */
+export function testOutdir(): string {
+  return fs.mkdtempSync(path.join(OUTDIR_ROOT, 'app-'));
+}
+
+/** An app as the CLI would create it, but without bundling (no cargo build). */
+export function testApp(context: Record<string, unknown> = {}): App {
+  return new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context }, outdir: testOutdir() });
+}
+
+export interface Built {
+  readonly stack: Stack;
+  readonly sse: SseFunction;
+  readonly template: Template;
+  readonly annotations: Annotations;
+}
+
+/** One SseFunction in its own stack, synthesized. */
+export function buildFunction(props?: SseFunctionProps): Built {
+  const stack = new Stack(testApp(), 'Test');
+  const sse = new SseFunction(stack, 'Sse', props);
+  return { stack, sse, template: Template.fromStack(stack), annotations: Annotations.fromStack(stack) };
+}
+
+/** The only resource of a type, with its properties. */
+export function onlyResource(template: Template, type: string): { Properties: Record<string, unknown>; [key: string]: unknown } {
+  const found = Object.values(template.findResources(type));
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+  return found[0] as { Properties: Record<string, unknown> };
+}

@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { SseFunction, type SseFunctionProps } from '../cdk/sse-function';
+import { buildFunction, onlyResource, testApp } from './helpers';
+
+const FUNCTION = 'AWS::Lambda::Function';
+const URL = 'AWS::Lambda::Url';
+
+/** The error SseFunction throws for these props. */
+function propsError(props: SseFunctionProps): string {
+  const stack = new Stack(testApp(), 'Test');
+  try {
+    new SseFunction(stack, 'Sse', props);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  assert.fail('expected the props to be rejected');
+}
+
+describe('SseFunction defaults', () => {
+  const { template, annotations } = buildFunction();
+
+  it('serves a streaming Function URL that needs IAM auth, without CORS', () => {
+    template.resourceCountIs(URL, 1);
+    template.hasResourceProperties(URL, { AuthType: 'AWS_IAM', InvokeMode: 'RESPONSE_STREAM', Cors: Match.absent() });
+  });
+
+  it('runs the Rust binary on provided.al2023, arm64, 128 MB, 300 s', () => {
+    template.hasResourceProperties(FUNCTION, {
+      Runtime: 'provided.al2023',
+      Handler: 'bootstrap',
+      Architectures: ['arm64'],
+      MemorySize: 128,
+      Timeout: 300,
+      ReservedConcurrentExecutions: Match.absent(),
+    });
+  });
+
+  it('logs JSON to its own log group kept 30 days and removed with the stack', () => {
+    const logGroups = template.findResources('AWS::Logs::LogGroup');
+    const [logGroupId] = Object.keys(logGroups);
+    assert.equal(Object.keys(logGroups).length, 1);
+    template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Delete' });
+    template.hasResourceProperties(FUNCTION, { LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: logGroupId } } });
+  });
+
+  it('passes every stream setting at its default', () => {
+    template.hasResourceProperties(FUNCTION, {
+      Environment: { Variables: { SSE_RETRY_MS: '5000', SSE_JOB_STEPS: '11', SSE_JOB_INTERVAL_MS: '2000' } },
+    });
+  });
+
+  it('lets the role write its own log group and nothing else', () => {
+    const role = onlyResource(template, 'AWS::IAM::Role');
+    assert.equal(role.Properties.ManagedPolicyArns, undefined, 'no managed policy (AWSLambdaBasicExecutionRole reaches every log group)');
+    assert.equal(role.Properties.Policies, undefined);
+    const [logGroupId] = Object.keys(template.findResources('AWS::Logs::LogGroup'));
+    const policy = onlyResource(template, 'AWS::IAM::Policy');
+    assert.deepEqual((policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement, [
+      { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] } },
+    ]);
+  });
+
+  it('grants nobody at deploy and warns about nothing', () => {
+    template.resourceCountIs('AWS::Lambda::Permission', 0);
+    assert.deepEqual(annotations.findWarning('*', Match.anyValue()), []);
+  });
+});
+
+describe('SseFunction props', () => {
+  it('builds for x86_64 when asked', () => {
+    buildFunction({ architecture: lambda.Architecture.X86_64 }).template.hasResourceProperties(FUNCTION, { Architectures: ['x86_64'] });
+  });
+
+  it('sets memory, timeout, retention and removal policy', () => {
+    const { template } = buildFunction({
+      memorySize: 1024,
+      timeout: Duration.minutes(15),
+      logRetention: logs.RetentionDays.ONE_WEEK,
+      logRemovalPolicy: RemovalPolicy.RETAIN,
+    });
+    template.hasResourceProperties(FUNCTION, { MemorySize: 1024, Timeout: 900 });
+    template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 7 }, DeletionPolicy: 'Retain' });
+  });
+
+  it('reserves concurrency as a cap', () => {
+    buildFunction({ reservedConcurrentExecutions: 5 }).template.hasResourceProperties(FUNCTION, { ReservedConcurrentExecutions: 5 });
+  });
+
+  it('passes stream settings as environment variables', () => {
+    const { template, sse } = buildFunction({ stream: { retryMs: 1500, jobSteps: 5, jobIntervalMs: 250 } });
+    template.hasResourceProperties(FUNCTION, {
+      Environment: { Variables: { SSE_RETRY_MS: '1500', SSE_JOB_STEPS: '5', SSE_JOB_INTERVAL_MS: '250' } },
+    });
+    assert.deepEqual(sse.streamSettings, { retryMs: 1500, jobSteps: 5, jobIntervalMs: 250 });
+  });
+
+  it('keeps defaults for stream settings left undefined', () => {
+    buildFunction({ stream: { jobSteps: 3, retryMs: undefined } }).template.hasResourceProperties(FUNCTION, {
+      Environment: { Variables: { SSE_RETRY_MS: '5000', SSE_JOB_STEPS: '3', SSE_JOB_INTERVAL_MS: '2000' } },
+    });
+  });
+
+  it('allows GET with SigV4 and resume headers from the listed origins only', () => {
+    buildFunction({ corsAllowedOrigins: ['https://app.example.com', 'http://localhost:3000'] }).template.hasResourceProperties(URL, {
+      Cors: {
+        AllowOrigins: ['https://app.example.com', 'http://localhost:3000'],
+        AllowMethods: ['GET'],
+        AllowHeaders: ['authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', 'last-event-id'],
+        MaxAge: 3600,
+      },
+    });
+  });
+
+  it('makes the URL public only on explicit opt-in, with a warning', () => {
+    const { template, annotations } = buildFunction({ authType: lambda.FunctionUrlAuthType.NONE });
+    template.hasResourceProperties(URL, { AuthType: 'NONE', InvokeMode: 'RESPONSE_STREAM' });
+    const warnings = annotations.findWarning('/Test/Sse', Match.stringLikeRegexp('authType NONE: anyone on the internet can open streams'));
+    assert.equal(warnings.length, 1);
+  });
+
+  it('warns when the default job cannot finish before the timeout', () => {
+    const { annotations } = buildFunction({ timeout: Duration.seconds(20), stream: { jobSteps: 11, jobIntervalMs: 2000 } });
+    assert.equal(annotations.findWarning('/Test/Sse', Match.stringLikeRegexp('11 steps x 2000 ms = 22 s, which does not end before the 20 s timeout')).length, 1);
+  });
+});
+
+describe('SseFunction grants', () => {
+  const INVOKE_URL = {
+    Action: 'lambda:InvokeFunctionUrl',
+    Effect: 'Allow',
+    Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+  };
+  const INVOKE_VIA_URL = {
+    Action: 'lambda:InvokeFunction',
+    Effect: 'Allow',
+    Condition: { Bool: { 'lambda:InvokedViaFunctionUrl': true } },
+  };
+
+  it('grantInvokeUrl gives a role of the same account both actions, on this function only', () => {
+    const stack = new Stack(testApp(), 'Test');
+    const sse = new SseFunction(stack, 'Sse');
+    const caller = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
+    sse.grantInvokeUrl(caller);
+    const template = Template.fromStack(stack);
+    const functionId = Object.keys(template.findResources(FUNCTION))[0];
+    const functionArn = { 'Fn::GetAtt': [functionId, 'Arn'] };
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Caller') }],
+      PolicyDocument: {
+        Statement: [
+          { ...INVOKE_URL, Resource: functionArn },
+          { ...INVOKE_VIA_URL, Resource: functionArn },
+        ],
+      },
+    });
+  });
+
+  it('grants invokers from other accounts through the function resource policy', () => {
+    const { template } = buildFunction({ invokers: ['123456789012', 'arn:aws:iam::210987654321:role/reader'] });
+    template.resourceCountIs('AWS::Lambda::Permission', 4);
+    for (const principal of ['123456789012', 'arn:aws:iam::210987654321:role/reader']) {
+      template.hasResourceProperties('AWS::Lambda::Permission', { Principal: principal, Action: 'lambda:InvokeFunctionUrl', FunctionUrlAuthType: 'AWS_IAM' });
+      template.hasResourceProperties('AWS::Lambda::Permission', { Principal: principal, Action: 'lambda:InvokeFunction', InvokedViaFunctionUrl: true });
+    }
+  });
+
+  it('refuses grants on a public URL', () => {
+    const { sse } = buildFunction({ authType: lambda.FunctionUrlAuthType.NONE });
+    assert.throws(() => sse.grantInvokeUrl(new iam.AccountPrincipal('123456789012')), /its authType is NONE.*grants need authType AWS_IAM/);
+  });
+});
+
+describe('SseFunction rejects invalid props before building', () => {
+  const cases: [string, SseFunctionProps, RegExp][] = [
+    ['memory below 128', { memorySize: 64 }, /memorySize must be an integer from 128 to 10240 \(MB\), got 64/],
+    ['memory above 10240', { memorySize: 10_241 }, /memorySize must be an integer from 128 to 10240 \(MB\), got 10241/],
+    ['timeout above 900 s', { timeout: Duration.seconds(901) }, /timeout must be an integer from 1 to 900 \(s\), got 901/],
+    ['timeout below 1 s', { timeout: Duration.seconds(0) }, /timeout must be an integer from 1 to 900 \(s\), got 0/],
+    ['timeout in part seconds', { timeout: Duration.millis(1500) }, /timeout must be whole seconds from 1 to 900, got 1500 ms/],
+    ['zero reserved concurrency', { reservedConcurrentExecutions: 0 }, /reservedConcurrentExecutions must be an integer of at least 1, got 0/],
+    ['retry too short', { stream: { retryMs: 99 } }, /stream\.retryMs must be an integer from 100 to 600000 \(ms\), got 99/],
+    ['too many steps', { stream: { jobSteps: 1001 } }, /stream\.jobSteps must be an integer from 1 to 1000, got 1001/],
+    ['interval too long', { stream: { jobIntervalMs: 60_001 } }, /stream\.jobIntervalMs must be an integer from 10 to 60000 \(ms\), got 60001/],
+    ['origin with a path', { corsAllowedOrigins: ['https://app.example.com/'] }, /corsAllowedOrigins\[0\] must be an origin like/],
+    ['a user ARN as invoker', { invokers: ['arn:aws:iam::123456789012:user/alice'] }, /invokers\[0\] must be a 12-digit AWS account id or an IAM role ARN/],
+    ['a repeated invoker', { invokers: ['123456789012', '123456789012'] }, /invokers lists 123456789012 more than once/],
+    ['invokers on a public URL', { authType: lambda.FunctionUrlAuthType.NONE, invokers: ['123456789012'] }, /invokers only apply to an IAM-authenticated URL: remove them or set authType to AWS_IAM/],
+  ];
+  for (const [name, props, message] of cases) {
+    it(name, () => assert.match(propsError(props), message));
+  }
+
+  it('lists every problem at once, naming the construct', () => {
+    const message = propsError({ memorySize: 1, timeout: Duration.seconds(1000) });
+    assert.match(message, /^Invalid props for SseFunction at Test\/Sse; change:\n {2}- memorySize .*\n {2}- timeout /);
+  });
+});
