@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The CDK app entry that cdk.json runs; configure it with `-c sse:key=value` (docs/deploy.md).
+// The CDK app entry that cdk.json runs; configure it with `-c sse:key=value` (README.md, "Deploy to AWS").
 import { App } from 'aws-cdk-lib';
 import { buildSseApp } from '../cdk/sse-app';
 

@@ -75,6 +75,9 @@ export const CONTEXT_KEYS: readonly ContextKey[] = [
   { key: 'sse:retryMs', allowed: STREAM_KEY_ALLOWED.retryMs, defaultValue: String(DEFAULT_STREAM_SETTINGS.retryMs) },
   { key: 'sse:jobSteps', allowed: STREAM_KEY_ALLOWED.jobSteps, defaultValue: String(DEFAULT_STREAM_SETTINGS.jobSteps) },
   { key: 'sse:jobIntervalMs', allowed: STREAM_KEY_ALLOWED.jobIntervalMs, defaultValue: String(DEFAULT_STREAM_SETTINGS.jobIntervalMs) },
+  { key: 'sse:windowMs', allowed: STREAM_KEY_ALLOWED.windowMs, defaultValue: String(DEFAULT_STREAM_SETTINGS.windowMs) },
+  { key: 'sse:deadlineMarginMs', allowed: `${STREAM_KEY_ALLOWED.deadlineMarginMs}, shorter than the timeout`, defaultValue: String(DEFAULT_STREAM_SETTINGS.deadlineMarginMs) },
+  { key: 'sse:heartbeatMs', allowed: STREAM_KEY_ALLOWED.heartbeatMs, defaultValue: String(DEFAULT_STREAM_SETTINGS.heartbeatMs) },
 ];
 
 const KNOWN_KEYS = new Set(CONTEXT_KEYS.map((k) => k.key));
@@ -99,6 +102,9 @@ export function readAppSettings(context: Readonly<Record<string, unknown>>): App
     retryMs: reader.integer('sse:retryMs', STREAM_ENVIRONMENT.retryMs.range),
     jobSteps: reader.integer('sse:jobSteps', STREAM_ENVIRONMENT.jobSteps.range),
     jobIntervalMs: reader.integer('sse:jobIntervalMs', STREAM_ENVIRONMENT.jobIntervalMs.range),
+    windowMs: reader.integer('sse:windowMs', STREAM_ENVIRONMENT.windowMs.range),
+    deadlineMarginMs: reader.integer('sse:deadlineMarginMs', STREAM_ENVIRONMENT.deadlineMarginMs.range),
+    heartbeatMs: reader.integer('sse:heartbeatMs', STREAM_ENVIRONMENT.heartbeatMs.range),
   };
   const timeoutSeconds = reader.integer('sse:timeout', LIMITS.timeoutSeconds);
   const logRetention = reader.oneOf('sse:logRetentionDays', Object.fromEntries(RETENTION_DAYS.map((d) => [String(d), d as logs.RetentionDays])));

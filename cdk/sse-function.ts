@@ -11,7 +11,7 @@ import {
   checkCorsOrigin,
   checkIntegerInRange,
   checkInvoker,
-  checkJobFitsTimeout,
+  checkMarginFitsTimeout,
   invokerKind,
 } from './validation';
 
@@ -19,8 +19,8 @@ import {
  * Settings of the event stream itself, passed to the function as environment
  * variables (the function validates them again at start-up).
  *
- * A group of its own so later settings (stream windows, heartbeats) join here
- * without touching the deployment props.
+ * A group of its own so stream settings join here without touching the
+ * deployment props.
  */
 export interface SseStreamSettings {
   /**
@@ -44,6 +44,32 @@ export interface SseStreamSettings {
    * @default 2000
    */
   readonly jobIntervalMs?: number;
+  /**
+   * Longest one response lasts, in ms (`SSE_WINDOW_MS`): it then ends with a
+   * `reconnect` event and the client resumes where it left off. A response
+   * also ends `deadlineMarginMs` before the invocation's deadline, whichever
+   * comes first, so this bounds what one abandoned stream costs.
+   * Integer from 1000 to 900000.
+   *
+   * @default 120000
+   */
+  readonly windowMs?: number;
+  /**
+   * A response ends at least this long before the invocation's deadline, in
+   * ms (`SSE_DEADLINE_MARGIN_MS`), so it closes cleanly before Lambda cuts it.
+   * Integer from 100 to 60000, and shorter than the timeout.
+   *
+   * @default 2000
+   */
+  readonly deadlineMarginMs?: number;
+  /**
+   * Idle time after which a `: keep-alive` comment is sent, in ms
+   * (`SSE_HEARTBEAT_MS`), so proxies and clients do not drop a quiet stream.
+   * Integer from 1000 to 300000.
+   *
+   * @default 15000
+   */
+  readonly heartbeatMs?: number;
 }
 
 /** The stream settings with every default filled in. */
@@ -53,6 +79,9 @@ export const DEFAULT_STREAM_SETTINGS: ResolvedStreamSettings = {
   retryMs: 5_000,
   jobSteps: 11,
   jobIntervalMs: 2_000,
+  windowMs: 120_000,
+  deadlineMarginMs: 2_000,
+  heartbeatMs: 15_000,
 };
 
 /**
@@ -63,15 +92,21 @@ export const STREAM_ENVIRONMENT: { readonly [K in keyof ResolvedStreamSettings]:
   retryMs: { variable: 'SSE_RETRY_MS', range: LIMITS.retryMs },
   jobSteps: { variable: 'SSE_JOB_STEPS', range: LIMITS.jobSteps },
   jobIntervalMs: { variable: 'SSE_JOB_INTERVAL_MS', range: LIMITS.jobIntervalMs },
+  windowMs: { variable: 'SSE_WINDOW_MS', range: LIMITS.windowMs },
+  deadlineMarginMs: { variable: 'SSE_DEADLINE_MARGIN_MS', range: LIMITS.deadlineMarginMs },
+  heartbeatMs: { variable: 'SSE_HEARTBEAT_MS', range: LIMITS.heartbeatMs },
 };
 
 /** The workspace root manifest of this repository (a virtual workspace). */
 export const DEFAULT_MANIFEST_PATH = path.join(__dirname, '..', 'Cargo.toml');
 export const DEFAULT_BINARY_NAME = 'sse-function';
 /**
- * Five minutes: the default job (11 x 2 s) needs 22 s, longer jobs asked for
- * by query fit with room to spare, and a stream whose client went away (Lambda
- * keeps running it) is billed for at most 300 s rather than 900 s.
+ * Five minutes. The timeout no longer limits how long a job may run: each
+ * response ends after the window (120 s by default) or the deadline margin
+ * before the deadline, whichever comes first, and the client resumes. Nor does
+ * it bound what an abandoned stream (Lambda keeps running it after the client
+ * went away) costs: the window does, at most min(window, timeout - margin).
+ * 300 s leaves room for a longer window.
  */
 export const DEFAULT_TIMEOUT = Duration.seconds(300);
 export const DEFAULT_MEMORY_MB = 128;
@@ -94,9 +129,13 @@ export interface SseFunctionProps {
    */
   readonly memorySize?: number;
   /**
-   * Longest an invocation, and so one stream, may run. Whole seconds from 1 to
-   * 900 (Lambda's maximum). A client that disconnects does not stop the
-   * invocation, so this is also the most one abandoned stream is billed for.
+   * Longest one invocation, and so one response, may run. Whole seconds from
+   * 1 to 900 (Lambda's maximum), longer than `stream.deadlineMarginMs`.
+   * Each response ends at min(`stream.windowMs`, time to the deadline -
+   * `stream.deadlineMarginMs`) and the client reconnects and resumes, so a job
+   * may run longer than this. A client that disconnects does not stop the
+   * invocation; what one abandoned stream is billed for is bounded by the
+   * window: at most min(window, timeout - margin).
    *
    * @default Duration.seconds(300)
    */
@@ -201,9 +240,6 @@ export class SseFunction extends Construct {
 
     this.authType = authType;
     this.streamSettings = streamSettings;
-
-    const fit = checkJobFitsTimeout(streamSettings.jobSteps, streamSettings.jobIntervalMs, timeout.toSeconds());
-    if (fit) Annotations.of(this).addWarningV2('lambda-sse:jobLongerThanTimeout', fit);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? DEFAULT_LOG_RETENTION,
@@ -318,17 +354,25 @@ function validateProps(props: CheckedProps): string[] {
   };
 
   add('memorySize', checkIntegerInRange(props.memorySize, LIMITS.memoryMb));
+  let timeoutSeconds: number | undefined;
   if (props.timeout.isUnresolved()) {
     problems.push('timeout must be a concrete Duration, not a token');
   } else {
     const ms = props.timeout.toMilliseconds({ integral: false });
-    add('timeout', ms % 1000 === 0 ? checkIntegerInRange(ms / 1000, LIMITS.timeoutSeconds) : `must be whole seconds from ${LIMITS.timeoutSeconds.min} to ${LIMITS.timeoutSeconds.max}, got ${ms} ms`);
+    const problem = ms % 1000 === 0 ? checkIntegerInRange(ms / 1000, LIMITS.timeoutSeconds) : `must be whole seconds from ${LIMITS.timeoutSeconds.min} to ${LIMITS.timeoutSeconds.max}, got ${ms} ms`;
+    add('timeout', problem);
+    if (!problem) timeoutSeconds = ms / 1000;
   }
   if (props.reservedConcurrentExecutions !== undefined) {
     add('reservedConcurrentExecutions', checkIntegerInRange(props.reservedConcurrentExecutions, LIMITS.reservedConcurrency));
   }
   for (const key of Object.keys(STREAM_ENVIRONMENT) as (keyof ResolvedStreamSettings)[]) {
     add(`stream.${key}`, checkIntegerInRange(props.streamSettings[key], STREAM_ENVIRONMENT[key].range));
+  }
+  // Compared only when both are valid on their own; otherwise their own problems say it.
+  const margin = props.streamSettings.deadlineMarginMs;
+  if (timeoutSeconds !== undefined && !checkIntegerInRange(margin, LIMITS.deadlineMarginMs)) {
+    add('stream.deadlineMarginMs', checkMarginFitsTimeout(margin, timeoutSeconds));
   }
   props.corsAllowedOrigins.forEach((origin, i) => add(`corsAllowedOrigins[${i}]`, checkCorsOrigin(origin)));
   props.invokers.forEach((invoker, i) => add(`invokers[${i}]`, checkInvoker(invoker)));

@@ -29,6 +29,12 @@ export const LIMITS = {
   jobSteps: { min: 1, max: 1_000 },
   /** `SSE_JOB_INTERVAL_MS`: time between steps when the request names none. */
   jobIntervalMs: { min: 10, max: 60_000, unit: 'ms' },
+  /** `SSE_WINDOW_MS`: longest one response lasts before it ends with `reconnect`. */
+  windowMs: { min: 1_000, max: 900_000, unit: 'ms' },
+  /** `SSE_DEADLINE_MARGIN_MS`: a response ends at least this long before the invocation's deadline. */
+  deadlineMarginMs: { min: 100, max: 60_000, unit: 'ms' },
+  /** `SSE_HEARTBEAT_MS`: idle time after which a `: keep-alive` comment is sent. */
+  heartbeatMs: { min: 1_000, max: 300_000, unit: 'ms' },
 } as const satisfies Record<string, IntegerRange>;
 
 /** Describes a range as a user reads it: "an integer from 128 to 10240 (MB)". */
@@ -91,14 +97,15 @@ export function checkStackName(name: string): string | undefined {
 }
 
 /**
- * The default job (steps x interval) should end before Lambda cuts the
- * invocation; otherwise every default stream is cut at the deadline.
- * Returns a warning, not an error: requests may ask for shorter jobs.
+ * Each response ends at min(window, time to the deadline - margin). A margin
+ * as long as the timeout (or longer) leaves no time at all: every response
+ * would end as soon as it starts, and clients would reconnect in a loop.
+ * An error, not a warning: such a deployment cannot stream anything.
  */
-export function checkJobFitsTimeout(jobSteps: number, jobIntervalMs: number, timeoutSeconds: number): string | undefined {
-  const jobMs = jobSteps * jobIntervalMs;
-  return jobMs < timeoutSeconds * 1000
+export function checkMarginFitsTimeout(deadlineMarginMs: number, timeoutSeconds: number): string | undefined {
+  const timeoutMs = timeoutSeconds * 1000;
+  return deadlineMarginMs < timeoutMs
     ? undefined
-    : `the default job takes ${jobSteps} steps x ${jobIntervalMs} ms = ${jobMs / 1000} s, which does not end before the ${timeoutSeconds} s timeout; ` +
-      'raise the timeout or lower jobSteps/jobIntervalMs, or default streams end at the deadline';
+    : `must be shorter than the timeout (${timeoutSeconds} s = ${timeoutMs} ms), got ${deadlineMarginMs} ms: ` +
+      'every response would end as soon as it starts; lower the deadline margin or raise the timeout';
 }

@@ -34,6 +34,9 @@ describe('the app with cdk-nag AwsSolutionsChecks', () => {
       'sse:retryMs': '1000',
       'sse:jobSteps': '100',
       'sse:jobIntervalMs': '100',
+      'sse:windowMs': '60000',
+      'sse:deadlineMarginMs': '3000',
+      'sse:heartbeatMs': '10000',
     }],
     ['a public URL', { 'sse:authType': 'NONE', 'sse:reservedConcurrency': '5', 'sse:corsOrigins': '*' }],
   ];
@@ -65,6 +68,35 @@ describe('the app reads its context', () => {
     const stack = buildSseApp(app({ 'sse:stackName': 'SseDev', 'sse:memory': '256' }));
     assert.equal(stack.stackName, 'SseDev');
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { MemorySize: 256 });
+  });
+
+  it('passes the stream window, deadline margin and heartbeat to the function, defaults when unset', () => {
+    const variables = (context: Record<string, unknown>): unknown =>
+      Object.values(Template.fromStack(buildSseApp(app(context))).findResources('AWS::Lambda::Function'))[0].Properties.Environment.Variables;
+    assert.deepEqual(variables({}), {
+      SSE_RETRY_MS: '5000',
+      SSE_JOB_STEPS: '11',
+      SSE_JOB_INTERVAL_MS: '2000',
+      SSE_WINDOW_MS: '120000',
+      SSE_DEADLINE_MARGIN_MS: '2000',
+      SSE_HEARTBEAT_MS: '15000',
+    });
+    assert.deepEqual(variables({ 'sse:windowMs': '60000', 'sse:deadlineMarginMs': '3000', 'sse:heartbeatMs': '10000' }), {
+      SSE_RETRY_MS: '5000',
+      SSE_JOB_STEPS: '11',
+      SSE_JOB_INTERVAL_MS: '2000',
+      SSE_WINDOW_MS: '60000',
+      SSE_DEADLINE_MARGIN_MS: '3000',
+      SSE_HEARTBEAT_MS: '10000',
+    });
+  });
+
+  it('fails synth when the deadline margin is not shorter than the timeout', () => {
+    assert.throws(
+      () => buildSseApp(app({ 'sse:timeout': '3', 'sse:deadlineMarginMs': '3000' })),
+      /stream\.deadlineMarginMs must be shorter than the timeout \(3 s = 3000 ms\), got 3000 ms: every response would end as soon as it starts; lower the deadline margin or raise the timeout/,
+    );
+    assert.throws(() => buildSseApp(app({ 'sse:timeout': '1' })), /stream\.deadlineMarginMs must be shorter than the timeout \(1 s = 1000 ms\), got 2000 ms/);
   });
 
   it('fails before building anything on a bad key', () => {

@@ -23,7 +23,14 @@ describe('readAppSettings', () => {
     assert.equal(settings.stackName, 'SseStreamStack');
     const { stream, ...fn } = settings.sseFunction;
     assert.deepEqual(Object.values(fn).filter((v) => v !== undefined), []);
-    assert.deepEqual(stream, { retryMs: undefined, jobSteps: undefined, jobIntervalMs: undefined });
+    assert.deepEqual(stream, {
+      retryMs: undefined,
+      jobSteps: undefined,
+      jobIntervalMs: undefined,
+      windowMs: undefined,
+      deadlineMarginMs: undefined,
+      heartbeatMs: undefined,
+    });
   });
 
   it('ignores keys that belong to CDK: feature flags, aws:cdk:*, cached lookups', () => {
@@ -47,6 +54,9 @@ describe('readAppSettings', () => {
       'sse:retryMs': '1500',
       'sse:jobSteps': '5',
       'sse:jobIntervalMs': '250',
+      'sse:windowMs': '60000',
+      'sse:deadlineMarginMs': '3000',
+      'sse:heartbeatMs': '10000',
     });
     const fn = settings.sseFunction;
     assert.equal(settings.stackName, 'SseDev');
@@ -57,17 +67,19 @@ describe('readAppSettings', () => {
     assert.equal(fn.logRetention, logs.RetentionDays.ONE_WEEK);
     assert.deepEqual(fn.corsAllowedOrigins, ['https://app.example.com', 'http://localhost:3000']);
     assert.equal(fn.reservedConcurrentExecutions, 10);
-    assert.deepEqual(fn.stream, { retryMs: 1500, jobSteps: 5, jobIntervalMs: 250 });
+    assert.deepEqual(fn.stream, { retryMs: 1500, jobSteps: 5, jobIntervalMs: 250, windowMs: 60_000, deadlineMarginMs: 3_000, heartbeatMs: 10_000 });
   });
 
   it('reads principals, and numbers and lists as cdk.json writes them', () => {
     const fn = readAppSettings({
       'sse:architecture': 'arm64',
       'sse:memory': 512,
+      'sse:windowMs': 300_000,
       'sse:principals': ['123456789012', 'arn:aws:iam::210987654321:role/reader'],
     }).sseFunction;
     assert.equal(fn.architecture, lambda.Architecture.ARM_64);
     assert.equal(fn.memorySize, 512);
+    assert.equal(fn.stream?.windowMs, 300_000);
     assert.deepEqual(fn.invokers, ['123456789012', 'arn:aws:iam::210987654321:role/reader']);
   });
 
@@ -90,6 +102,13 @@ describe('readAppSettings rejects', () => {
     ['a retry hint out of range', { 'sse:retryMs': '50' }, '-c sse:retryMs=50: must be an integer from 100 to 600000 (ms), got 50'],
     ['too many steps', { 'sse:jobSteps': '1001' }, '-c sse:jobSteps=1001: must be an integer from 1 to 1000, got 1001'],
     ['an interval out of range', { 'sse:jobIntervalMs': '5' }, '-c sse:jobIntervalMs=5: must be an integer from 10 to 60000 (ms), got 5'],
+    ['a window too short', { 'sse:windowMs': '999' }, '-c sse:windowMs=999: must be an integer from 1000 to 900000 (ms), got 999'],
+    ['a window too long', { 'sse:windowMs': '900001' }, '-c sse:windowMs=900001: must be an integer from 1000 to 900000 (ms), got 900001'],
+    ['a window in seconds', { 'sse:windowMs': '120s' }, '-c sse:windowMs=120s: must be an integer from 1000 to 900000 (ms)'],
+    ['a margin too short', { 'sse:deadlineMarginMs': '99' }, '-c sse:deadlineMarginMs=99: must be an integer from 100 to 60000 (ms), got 99'],
+    ['a margin too long', { 'sse:deadlineMarginMs': 60_001 }, '-c sse:deadlineMarginMs=60001: must be an integer from 100 to 60000 (ms), got 60001'],
+    ['a heartbeat too short', { 'sse:heartbeatMs': '999' }, '-c sse:heartbeatMs=999: must be an integer from 1000 to 300000 (ms), got 999'],
+    ['a heartbeat too long', { 'sse:heartbeatMs': '300001' }, '-c sse:heartbeatMs=300001: must be an integer from 1000 to 300000 (ms), got 300001'],
     ['a bad stack name', { 'sse:stackName': 'my_stack' }, '-c sse:stackName=my_stack: must start with a letter and hold only letters, digits and hyphens'],
     ['principals given as an object', { 'sse:principals': { a: 1 } }, '-c sse:principals={"a":1}: must be a comma-separated string or a list of strings'],
   ];
@@ -98,11 +117,12 @@ describe('readAppSettings rejects', () => {
   }
 
   it('an unknown sse: key, listing the keys the app reads', () => {
-    assert.match(contextError({ 'sse:memroy': '256' }), /unknown context key sse:memroy; this app reads sse:stackName, sse:architecture, .*sse:jobIntervalMs/);
+    assert.match(contextError({ 'sse:memroy': '256' }), /unknown context key sse:memroy; this app reads sse:stackName, sse:architecture, .*sse:jobIntervalMs, sse:windowMs, sse:deadlineMarginMs, sse:heartbeatMs$/m);
   });
 
   it('a known key typed without its prefix', () => {
     assert.match(contextError({ memory: '256' }), /context key memory is not read by this app; did you mean sse:memory\?/);
+    assert.match(contextError({ windowMs: '60000' }), /context key windowMs is not read by this app; did you mean sse:windowMs\?/);
   });
 
   it('every problem in one message', () => {
@@ -120,11 +140,20 @@ describe('CONTEXT_KEYS', () => {
       assert.doesNotMatch(contextError({ [key]: '!' }), /unknown context key/);
     }
   });
+
+  it('lists the stream window, deadline margin and heartbeat with their ranges and defaults', () => {
+    const rows = CONTEXT_KEYS.filter(({ key }) => ['sse:windowMs', 'sse:deadlineMarginMs', 'sse:heartbeatMs'].includes(key));
+    assert.deepEqual(rows, [
+      { key: 'sse:windowMs', allowed: 'an integer from 1000 to 900000 (ms)', defaultValue: '120000' },
+      { key: 'sse:deadlineMarginMs', allowed: 'an integer from 100 to 60000 (ms), shorter than the timeout', defaultValue: '2000' },
+      { key: 'sse:heartbeatMs', allowed: 'an integer from 1000 to 300000 (ms)', defaultValue: '15000' },
+    ]);
+  });
 });
 
-describe('docs/deploy.md', () => {
+describe('README.md', () => {
   it('has a table row for every context key, with its default', () => {
-    const docs = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'deploy.md'), 'utf8');
+    const docs = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
     for (const { key, defaultValue } of CONTEXT_KEYS) {
       const row = docs.split('\n').find((line) => line.startsWith(`| \`${key}\` |`));
       assert.ok(row, `no row for ${key}`);

@@ -51,7 +51,16 @@ describe('SseFunction defaults', () => {
 
   it('passes every stream setting at its default', () => {
     template.hasResourceProperties(FUNCTION, {
-      Environment: { Variables: { SSE_RETRY_MS: '5000', SSE_JOB_STEPS: '11', SSE_JOB_INTERVAL_MS: '2000' } },
+      Environment: {
+        Variables: {
+          SSE_RETRY_MS: '5000',
+          SSE_JOB_STEPS: '11',
+          SSE_JOB_INTERVAL_MS: '2000',
+          SSE_WINDOW_MS: '120000',
+          SSE_DEADLINE_MARGIN_MS: '2000',
+          SSE_HEARTBEAT_MS: '15000',
+        },
+      },
     });
   });
 
@@ -93,16 +102,42 @@ describe('SseFunction props', () => {
   });
 
   it('passes stream settings as environment variables', () => {
-    const { template, sse } = buildFunction({ stream: { retryMs: 1500, jobSteps: 5, jobIntervalMs: 250 } });
+    const stream = { retryMs: 1500, jobSteps: 5, jobIntervalMs: 250, windowMs: 60_000, deadlineMarginMs: 3_000, heartbeatMs: 10_000 };
+    const { template, sse } = buildFunction({ stream });
     template.hasResourceProperties(FUNCTION, {
-      Environment: { Variables: { SSE_RETRY_MS: '1500', SSE_JOB_STEPS: '5', SSE_JOB_INTERVAL_MS: '250' } },
+      Environment: {
+        Variables: {
+          SSE_RETRY_MS: '1500',
+          SSE_JOB_STEPS: '5',
+          SSE_JOB_INTERVAL_MS: '250',
+          SSE_WINDOW_MS: '60000',
+          SSE_DEADLINE_MARGIN_MS: '3000',
+          SSE_HEARTBEAT_MS: '10000',
+        },
+      },
     });
-    assert.deepEqual(sse.streamSettings, { retryMs: 1500, jobSteps: 5, jobIntervalMs: 250 });
+    assert.deepEqual(sse.streamSettings, stream);
   });
 
   it('keeps defaults for stream settings left undefined', () => {
-    buildFunction({ stream: { jobSteps: 3, retryMs: undefined } }).template.hasResourceProperties(FUNCTION, {
-      Environment: { Variables: { SSE_RETRY_MS: '5000', SSE_JOB_STEPS: '3', SSE_JOB_INTERVAL_MS: '2000' } },
+    buildFunction({ stream: { jobSteps: 3, retryMs: undefined, windowMs: undefined } }).template.hasResourceProperties(FUNCTION, {
+      Environment: {
+        Variables: {
+          SSE_RETRY_MS: '5000',
+          SSE_JOB_STEPS: '3',
+          SSE_JOB_INTERVAL_MS: '2000',
+          SSE_WINDOW_MS: '120000',
+          SSE_DEADLINE_MARGIN_MS: '2000',
+          SSE_HEARTBEAT_MS: '15000',
+        },
+      },
+    });
+  });
+
+  it('accepts any margin shorter than the timeout', () => {
+    buildFunction({ timeout: Duration.seconds(1), stream: { deadlineMarginMs: 999 } }).template.hasResourceProperties(FUNCTION, {
+      Timeout: 1,
+      Environment: { Variables: Match.objectLike({ SSE_DEADLINE_MARGIN_MS: '999' }) },
     });
   });
 
@@ -124,9 +159,9 @@ describe('SseFunction props', () => {
     assert.equal(warnings.length, 1);
   });
 
-  it('warns when the default job cannot finish before the timeout', () => {
-    const { annotations } = buildFunction({ timeout: Duration.seconds(20), stream: { jobSteps: 11, jobIntervalMs: 2000 } });
-    assert.equal(annotations.findWarning('/Test/Sse', Match.stringLikeRegexp('11 steps x 2000 ms = 22 s, which does not end before the 20 s timeout')).length, 1);
+  it('does not warn about a default job longer than the timeout: responses end in windows and clients resume', () => {
+    const { annotations } = buildFunction({ timeout: Duration.seconds(20), stream: { jobSteps: 1000, jobIntervalMs: 60_000 } });
+    assert.deepEqual(annotations.findWarning('*', Match.anyValue()), []);
   });
 });
 
@@ -187,6 +222,19 @@ describe('SseFunction rejects invalid props before building', () => {
     ['retry too short', { stream: { retryMs: 99 } }, /stream\.retryMs must be an integer from 100 to 600000 \(ms\), got 99/],
     ['too many steps', { stream: { jobSteps: 1001 } }, /stream\.jobSteps must be an integer from 1 to 1000, got 1001/],
     ['interval too long', { stream: { jobIntervalMs: 60_001 } }, /stream\.jobIntervalMs must be an integer from 10 to 60000 \(ms\), got 60001/],
+    ['window too short', { stream: { windowMs: 999 } }, /stream\.windowMs must be an integer from 1000 to 900000 \(ms\), got 999/],
+    ['window too long', { stream: { windowMs: 900_001 } }, /stream\.windowMs must be an integer from 1000 to 900000 \(ms\), got 900001/],
+    ['margin too short', { stream: { deadlineMarginMs: 99 } }, /stream\.deadlineMarginMs must be an integer from 100 to 60000 \(ms\), got 99/],
+    ['margin too long', { stream: { deadlineMarginMs: 60_001 } }, /stream\.deadlineMarginMs must be an integer from 100 to 60000 \(ms\), got 60001/],
+    ['heartbeat too short', { stream: { heartbeatMs: 999 } }, /stream\.heartbeatMs must be an integer from 1000 to 300000 \(ms\), got 999/],
+    ['heartbeat too long', { stream: { heartbeatMs: 300_001 } }, /stream\.heartbeatMs must be an integer from 1000 to 300000 \(ms\), got 300001/],
+    ['a fractional window', { stream: { windowMs: 1500.5 } }, /stream\.windowMs must be an integer from 1000 to 900000 \(ms\), got 1500\.5/],
+    [
+      'the default margin with a 1 s timeout',
+      { timeout: Duration.seconds(1) },
+      /stream\.deadlineMarginMs must be shorter than the timeout \(1 s = 1000 ms\), got 2000 ms: every response would end as soon as it starts; lower the deadline margin or raise the timeout/,
+    ],
+    ['a margin as long as the timeout', { timeout: Duration.seconds(30), stream: { deadlineMarginMs: 30_000 } }, /stream\.deadlineMarginMs must be shorter than the timeout \(30 s = 30000 ms\), got 30000 ms/],
     ['origin with a path', { corsAllowedOrigins: ['https://app.example.com/'] }, /corsAllowedOrigins\[0\] must be an origin like/],
     ['a user ARN as invoker', { invokers: ['arn:aws:iam::123456789012:user/alice'] }, /invokers\[0\] must be a 12-digit AWS account id or an IAM role ARN/],
     ['a repeated invoker', { invokers: ['123456789012', '123456789012'] }, /invokers lists 123456789012 more than once/],
@@ -195,6 +243,11 @@ describe('SseFunction rejects invalid props before building', () => {
   for (const [name, props, message] of cases) {
     it(name, () => assert.match(propsError(props), message));
   }
+
+  it('compares margin and timeout only when both are valid on their own', () => {
+    assert.doesNotMatch(propsError({ timeout: Duration.seconds(0) }), /shorter than the timeout/);
+    assert.doesNotMatch(propsError({ timeout: Duration.seconds(1), stream: { deadlineMarginMs: 60_001 } }), /shorter than the timeout/);
+  });
 
   it('lists every problem at once, naming the construct', () => {
     const message = propsError({ memorySize: 1, timeout: Duration.seconds(1000) });

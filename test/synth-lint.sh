@@ -11,7 +11,7 @@
 #
 # Three configurations are linted: the defaults (left in ./cdk.out for a
 # look), every IAM option (resource-policy grants, CORS, reserved
-# concurrency) and a public URL.
+# concurrency, every stream setting) and a public URL.
 #
 # Ignored cfn-lint rules, each with its reason:
 #   W3005  CDK adds DependsOn from the function to its role and the role's
@@ -44,7 +44,8 @@ synth "$variants_dir/iam" \
   -c sse:principals=123456789012,arn:aws:iam::210987654321:role/reader \
   -c sse:corsOrigins=https://app.example.com -c sse:reservedConcurrency=20 \
   -c sse:memory=512 -c sse:timeout=900 -c sse:logRetentionDays=365 \
-  -c sse:retryMs=1000 -c sse:jobSteps=100 -c sse:jobIntervalMs=100
+  -c sse:retryMs=1000 -c sse:jobSteps=100 -c sse:jobIntervalMs=100 \
+  -c sse:windowMs=60000 -c sse:deadlineMarginMs=3000 -c sse:heartbeatMs=10000
 synth "$variants_dir/public" -c sse:authType=NONE -c sse:reservedConcurrency=5
 
 echo "==> cfn-lint $(cfn-lint --version | cut -d' ' -f2)" >&2

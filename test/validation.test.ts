@@ -5,7 +5,7 @@ import {
   checkCorsOrigin,
   checkIntegerInRange,
   checkInvoker,
-  checkJobFitsTimeout,
+  checkMarginFitsTimeout,
   checkStackName,
   describeRange,
   invokerKind,
@@ -33,6 +33,9 @@ describe('checkIntegerInRange', () => {
     assert.equal(describeRange(LIMITS.retryMs), 'an integer from 100 to 600000 (ms)');
     assert.equal(describeRange(LIMITS.jobSteps), 'an integer from 1 to 1000');
     assert.equal(describeRange(LIMITS.jobIntervalMs), 'an integer from 10 to 60000 (ms)');
+    assert.equal(describeRange(LIMITS.windowMs), 'an integer from 1000 to 900000 (ms)');
+    assert.equal(describeRange(LIMITS.deadlineMarginMs), 'an integer from 100 to 60000 (ms)');
+    assert.equal(describeRange(LIMITS.heartbeatMs), 'an integer from 1000 to 300000 (ms)');
     assert.equal(describeRange(LIMITS.timeoutSeconds), 'an integer from 1 to 900 (s)');
   });
 });
@@ -73,13 +76,19 @@ describe('checkStackName', () => {
   });
 });
 
-describe('checkJobFitsTimeout', () => {
-  it('is quiet when the default job ends before the timeout', () => {
-    assert.equal(checkJobFitsTimeout(11, 2_000, 300), undefined);
-    assert.equal(checkJobFitsTimeout(149, 2_000, 300), undefined);
+describe('checkMarginFitsTimeout', () => {
+  it('accepts a margin shorter than the timeout', () => {
+    assert.equal(checkMarginFitsTimeout(2_000, 300), undefined);
+    assert.equal(checkMarginFitsTimeout(999, 1), undefined);
+    assert.equal(checkMarginFitsTimeout(60_000, 61), undefined);
   });
 
-  it('warns when it does not, with the arithmetic', () => {
-    assert.match(checkJobFitsTimeout(150, 2_000, 300) ?? '', /^the default job takes 150 steps x 2000 ms = 300 s, which does not end before the 300 s timeout/);
+  it('rejects a margin as long as the timeout or longer, saying what to change', () => {
+    assert.equal(
+      checkMarginFitsTimeout(1_000, 1),
+      'must be shorter than the timeout (1 s = 1000 ms), got 1000 ms: every response would end as soon as it starts; ' +
+        'lower the deadline margin or raise the timeout',
+    );
+    assert.match(checkMarginFitsTimeout(60_000, 30) ?? '', /^must be shorter than the timeout \(30 s = 30000 ms\), got 60000 ms: every response would end as soon as it starts/);
   });
 });

@@ -2,14 +2,21 @@
 //! described by its id and its number of steps, so any step can be produced
 //! again on demand (which is what makes a stream resumable).
 
+use crate::source::{EventSource, SourceError, SourceEvent};
+use crate::sse::EventType;
 use serde::Serialize;
-use std::{fmt, ops::RangeInclusive, time::Duration};
+use std::{fmt, ops::RangeInclusive, str::FromStr, time::Duration};
 use uuid::Uuid;
 
 /// Allowed number of progress steps in one job.
 pub const STEPS: RangeInclusive<u32> = 1..=1000;
 /// Allowed milliseconds between two steps.
 pub const INTERVAL_MS: RangeInclusive<u32> = 10..=60_000;
+
+/// The event type of each step.
+pub const PROGRESS: EventType = EventType::new("progress");
+/// The event type of the job's last event.
+pub const COMPLETE: EventType = EventType::new("complete");
 
 /// How a job runs: how many progress steps, and how far apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,16 +71,78 @@ pub struct JobEvent {
 
 impl JobEvent {
     /// The SSE event type: `progress` for steps, `complete` for the end.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> EventType {
         match self.position {
-            Position::Step(_) => "progress",
-            Position::Complete => "complete",
+            Position::Step(_) => PROGRESS,
+            Position::Complete => COMPLETE,
         }
     }
 
     /// The SSE id: `<jobId>:<step>`, or `<jobId>:complete` for the end.
     pub fn id(&self) -> String {
-        format!("{}:{}", self.progress.job_id, self.position)
+        EventId {
+            job_id: self.progress.job_id,
+            position: self.position,
+        }
+        .to_string()
+    }
+}
+
+/// An event's SSE id, `<jobId>:<step>` or `<jobId>:complete`: what a client
+/// sends back as `Last-Event-ID` to resume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventId {
+    pub job_id: Uuid,
+    pub position: Position,
+}
+
+/// Longest id accepted back from a client: a UUID, a colon and `complete`.
+pub const MAX_EVENT_ID_LEN: usize = 36 + 1 + 8;
+
+/// Why a `Last-Event-ID` is not one of ours.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventIdError {
+    #[error("is longer than {MAX_EVENT_ID_LEN} characters")]
+    TooLong,
+    #[error("is not of the form <jobId>:<step> or <jobId>:complete")]
+    Shape,
+    #[error("does not start with a job id (a UUID)")]
+    JobId,
+    #[error("does not end with a step number from 1, or `complete`")]
+    Step,
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.job_id, self.position)
+    }
+}
+
+impl FromStr for EventId {
+    type Err = EventIdError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.len() > MAX_EVENT_ID_LEN {
+            return Err(EventIdError::TooLong);
+        }
+        let (job, position) = text.split_once(':').ok_or(EventIdError::Shape)?;
+        // Only the hyphenated form we send: `Uuid::parse_str` would also take
+        // braces, URNs and bare hex, which no client got from us.
+        if job.len() != 36 {
+            return Err(EventIdError::JobId);
+        }
+        let job_id = Uuid::try_parse(job).map_err(|_| EventIdError::JobId)?;
+        let position = match position {
+            "complete" => Position::Complete,
+            digits if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                match digits.parse::<u32>() {
+                    Ok(step) if step >= 1 => Position::Step(step),
+                    _ => return Err(EventIdError::Step),
+                }
+            }
+            _ => return Err(EventIdError::Step),
+        };
+        Ok(Self { job_id, position })
     }
 }
 
@@ -135,15 +204,66 @@ impl ProgressJob {
             },
         }
     }
+}
 
-    /// How long after the job's start the event at `position` is due: step 1
-    /// at once, each later event one interval after the one before.
-    pub fn due_after(&self, position: Position) -> Duration {
-        let index = match position {
-            Position::Step(step) => step.saturating_sub(1),
-            Position::Complete => self.spec.steps,
-        };
-        self.spec.interval * index
+/// A job being streamed: where it stands, and when each remaining event is due.
+///
+/// A fresh job sends step 1 at once and each later event one interval after
+/// the one before. A resumed job sends its next event at once (the client
+/// came back when the previous response told it the event would be due) and
+/// keeps the interval from there.
+#[derive(Debug, Clone)]
+pub struct JobCursor {
+    job: ProgressJob,
+    next: Option<Position>,
+    /// Events taken by this cursor so far; the next is due `taken * interval`.
+    taken: u32,
+}
+
+impl JobCursor {
+    /// From step 1.
+    pub fn start(job: ProgressJob) -> Self {
+        Self {
+            job,
+            next: Some(Position::Step(1)),
+            taken: 0,
+        }
+    }
+
+    /// From the event after `after`; `None` when `after` was the last one.
+    pub fn resume(job: ProgressJob, after: Position) -> Self {
+        let next = job.next_position(after);
+        Self {
+            job,
+            next,
+            taken: 0,
+        }
+    }
+
+    pub fn job(&self) -> &ProgressJob {
+        &self.job
+    }
+}
+
+impl EventSource for JobCursor {
+    fn next_due(&self) -> Option<Duration> {
+        self.next.map(|_| self.job.spec.interval * self.taken)
+    }
+
+    fn take_next(&mut self) -> Result<SourceEvent, SourceError> {
+        let position = self
+            .next
+            .ok_or_else(|| SourceError("the job has no events left".to_owned()))?;
+        let event = self.job.event(position);
+        let data = serde_json::to_string(&event.progress)
+            .map_err(|e| SourceError(format!("progress could not be serialized: {e}")))?;
+        self.next = self.job.next_position(position);
+        self.taken += 1;
+        Ok(SourceEvent {
+            id: event.id(),
+            kind: event.kind(),
+            data,
+        })
     }
 }
 
@@ -187,7 +307,7 @@ mod tests {
     #[test]
     fn complete_event() {
         let event = job(4).event(Position::Complete);
-        assert_eq!(event.kind(), "complete");
+        assert_eq!(event.kind(), COMPLETE);
         assert_eq!(event.id(), "00000000-0000-0000-0000-000000000000:complete");
         assert_eq!(
             serde_json::to_value(&event.progress).unwrap(),
@@ -220,15 +340,85 @@ mod tests {
         );
     }
 
+    fn drain(mut cursor: JobCursor) -> Vec<(Duration, String)> {
+        let mut out = vec![];
+        while let Some(due) = cursor.next_due() {
+            out.push((due, cursor.take_next().unwrap().id));
+        }
+        out
+    }
+
     #[test]
-    fn schedule_is_one_interval_apart_from_zero() {
-        let job = job(3);
-        assert_eq!(job.due_after(Position::Step(1)), Duration::ZERO);
-        assert_eq!(job.due_after(Position::Step(3)), Duration::from_millis(200));
+    fn a_fresh_cursor_starts_at_once_then_keeps_the_interval() {
+        let nil = Uuid::nil();
+        let ms = Duration::from_millis;
         assert_eq!(
-            job.due_after(Position::Complete),
-            Duration::from_millis(300)
+            drain(JobCursor::start(job(2))),
+            [
+                (ms(0), format!("{nil}:1")),
+                (ms(100), format!("{nil}:2")),
+                (ms(200), format!("{nil}:complete"))
+            ]
         );
+    }
+
+    #[test]
+    fn a_resumed_cursor_continues_after_the_given_event() {
+        let nil = Uuid::nil();
+        let ms = Duration::from_millis;
+        assert_eq!(
+            drain(JobCursor::resume(job(3), Position::Step(2))),
+            [
+                (ms(0), format!("{nil}:3")),
+                (ms(100), format!("{nil}:complete"))
+            ]
+        );
+        assert_eq!(
+            drain(JobCursor::resume(job(3), Position::Step(3))),
+            [(ms(0), format!("{nil}:complete"))]
+        );
+        assert!(drain(JobCursor::resume(job(3), Position::Complete)).is_empty());
+    }
+
+    #[test]
+    fn event_ids_round_trip() {
+        let id = Uuid::new_v4();
+        for position in [Position::Step(1), Position::Step(1000), Position::Complete] {
+            let event_id = EventId {
+                job_id: id,
+                position,
+            };
+            assert_eq!(event_id.to_string().parse(), Ok(event_id));
+        }
+    }
+
+    #[test]
+    fn malformed_event_ids_are_refused_with_a_reason() {
+        let uuid = "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10";
+        let cases = [
+            (String::new(), EventIdError::Shape),
+            ("hello".to_owned(), EventIdError::Shape),
+            (uuid.to_owned(), EventIdError::Shape),
+            (format!("{uuid}:"), EventIdError::Step),
+            (format!("{uuid}:0"), EventIdError::Step),
+            (format!("{uuid}:-1"), EventIdError::Step),
+            (format!("{uuid}:+1"), EventIdError::Step),
+            (format!("{uuid}:1.5"), EventIdError::Step),
+            (format!("{uuid}:00000000"), EventIdError::Step),
+            (format!("{uuid}:done"), EventIdError::Step),
+            (format!("{uuid}:\u{ff11}"), EventIdError::Step),
+            (
+                "not-a-uuid-but-thirty-six-chars-long:1".to_owned(),
+                EventIdError::JobId,
+            ),
+            (format!("{{{uuid}}}:1"), EventIdError::JobId),
+            (format!("{}:1", uuid.replace('-', "")), EventIdError::JobId),
+            (format!("{uuid}:1{}", "0".repeat(40)), EventIdError::TooLong),
+            ("\u{e9}".repeat(30), EventIdError::TooLong),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(text.parse::<EventId>(), Err(expected), "{text:?}");
+        }
     }
 
     #[test]

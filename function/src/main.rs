@@ -1,16 +1,23 @@
-use lambda_runtime::{Error, LambdaEvent, service_fn, tracing};
-use lambda_sse::{Handler, Settings};
-use serde_json::Value;
+use lambda_runtime::tracing;
+use lambda_sse::{Handler, Settings, lambda::serve};
+use std::process::ExitCode;
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
+async fn main() -> ExitCode {
     // JSON logs when Lambda's log format is JSON (AWS_LAMBDA_LOG_FORMAT).
     tracing::init_default_subscriber();
-    let settings =
-        Settings::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid settings"))?;
-    let handler = Handler::new(settings);
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        handler.handle(event)
-    }))
-    .await
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => {
+            tracing::error!(%error, "invalid settings; the function cannot start");
+            return ExitCode::FAILURE;
+        }
+    };
+    match serve(Handler::new(settings)).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "the Lambda Runtime API is gone");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,9 +1,9 @@
 //! An HTTP request, as any front door hands it over, turned into a typed
 //! [`Route`] or a [`RequestError`] that says what the caller should change.
 
-use crate::job::{INTERVAL_MS, JobSpec, STEPS};
+use crate::job::{EventId, EventIdError, INTERVAL_MS, JobSpec, Position, STEPS};
 use crate::number::{NumberError, parse_in_range};
-use http::{Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use std::time::Duration;
 
 /// What a well-formed request asks for.
@@ -11,8 +11,35 @@ use std::time::Duration;
 pub enum Route {
     /// `GET /health`: a liveness answer. Query parameters are ignored.
     Health,
-    /// `GET /events`: stream a new job with this spec.
-    Events(JobSpec),
+    /// `GET /events`: stream a job, new or resumed.
+    Events(EventsRequest),
+    /// `GET /events` resuming after the job's `complete` event: there is
+    /// nothing more to send, and 204 tells an EventSource to stop reconnecting.
+    Finished,
+}
+
+/// A stream request: the job's shape, and where to resume it, if anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventsRequest {
+    pub spec: JobSpec,
+    /// The last event the client saw: continue the same job after it.
+    pub resume: Option<EventId>,
+}
+
+/// Where the client's last event id came from, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdSource {
+    Header,
+    Query,
+}
+
+impl std::fmt::Display for IdSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            IdSource::Header => "the Last-Event-ID header",
+            IdSource::Query => "query parameter lastEventId",
+        })
+    }
 }
 
 /// A request the function refuses, with the HTTP status that says why.
@@ -23,7 +50,7 @@ pub enum RequestError {
     #[error("{method} is not allowed on {path}; use GET")]
     MethodNotAllowed { method: String, path: String },
     #[error(
-        "unknown query parameter {name:?}; /events takes steps ({min_steps} to {max_steps}) and interval_ms ({min_ms} to {max_ms})",
+        "unknown query parameter {name:?}; /events takes steps ({min_steps} to {max_steps}), interval_ms ({min_ms} to {max_ms}) and lastEventId",
         min_steps = STEPS.start(), max_steps = STEPS.end(),
         min_ms = INTERVAL_MS.start(), max_ms = INTERVAL_MS.end()
     )]
@@ -34,6 +61,23 @@ pub enum RequestError {
     InvalidParameter {
         name: &'static str,
         problem: NumberError,
+    },
+    #[error(
+        "{from} {problem}; send back an id this stream sent (<jobId>:<step> or <jobId>:complete), or none to start a new job"
+    )]
+    InvalidLastEventId {
+        from: IdSource,
+        problem: EventIdError,
+    },
+    #[error("{from} is not ASCII; send back an id this stream sent, or none to start a new job")]
+    NonAsciiLastEventId { from: IdSource },
+    #[error(
+        "{from} names step {step}, but this job has {steps} steps; reconnect with the same steps parameter as the first request"
+    )]
+    LastEventIdBeyondJob {
+        from: IdSource,
+        step: u32,
+        steps: u32,
     },
 }
 
@@ -54,6 +98,9 @@ impl RequestError {
             Self::UnknownParameter { .. } => "unknown_parameter",
             Self::RepeatedParameter { .. } => "repeated_parameter",
             Self::InvalidParameter { .. } => "invalid_parameter",
+            Self::InvalidLastEventId { .. }
+            | Self::NonAsciiLastEventId { .. }
+            | Self::LastEventIdBeyondJob { .. } => "invalid_last_event_id",
         }
     }
 }
@@ -67,11 +114,12 @@ pub fn route(
     method: &str,
     path: &str,
     query: &str,
+    headers: &HeaderMap,
     defaults: JobSpec,
 ) -> Result<Route, RequestError> {
-    let known = match path {
-        "/health" => Route::Health,
-        "/events" => Route::Events(defaults),
+    let is_events = match path {
+        "/health" => false,
+        "/events" => true,
         _ => {
             return Err(RequestError::NotFound {
                 path: shorten(path),
@@ -84,36 +132,105 @@ pub fn route(
             path: path.to_owned(),
         });
     }
-    match known {
-        Route::Events(defaults) => events_spec(query, defaults).map(Route::Events),
-        health => Ok(health),
+    if !is_events {
+        return Ok(Route::Health);
+    }
+    let query = EventsQuery::parse(query)?;
+    let spec = JobSpec {
+        steps: query.steps.unwrap_or(defaults.steps),
+        interval: query
+            .interval_ms
+            .map_or(defaults.interval, |ms| Duration::from_millis(ms.into())),
+    };
+    let resume = match last_event_id(headers, query.last_event_id.as_deref())? {
+        None => None,
+        Some((from, id)) => match id.position {
+            Position::Complete => return Ok(Route::Finished),
+            Position::Step(step) if step > spec.steps => {
+                return Err(RequestError::LastEventIdBeyondJob {
+                    from,
+                    step,
+                    steps: spec.steps,
+                });
+            }
+            Position::Step(_) => Some(id),
+        },
+    };
+    Ok(Route::Events(EventsRequest { spec, resume }))
+}
+
+#[derive(Default)]
+struct EventsQuery {
+    steps: Option<u32>,
+    interval_ms: Option<u32>,
+    last_event_id: Option<String>,
+}
+
+impl EventsQuery {
+    fn parse(query: &str) -> Result<Self, RequestError> {
+        let mut parsed = Self::default();
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            let (slot, name, range) = match name.as_ref() {
+                "steps" => (&mut parsed.steps, "steps", STEPS),
+                "interval_ms" => (&mut parsed.interval_ms, "interval_ms", INTERVAL_MS),
+                "lastEventId" => {
+                    if parsed.last_event_id.replace(value.into_owned()).is_some() {
+                        return Err(RequestError::RepeatedParameter {
+                            name: "lastEventId",
+                        });
+                    }
+                    continue;
+                }
+                other => {
+                    return Err(RequestError::UnknownParameter {
+                        name: shorten(other),
+                    });
+                }
+            };
+            if slot.is_some() {
+                return Err(RequestError::RepeatedParameter { name });
+            }
+            let value = parse_in_range(&value, &range)
+                .map_err(|problem| RequestError::InvalidParameter { name, problem })?;
+            *slot = Some(value);
+        }
+        Ok(parsed)
     }
 }
 
-fn events_spec(query: &str, defaults: JobSpec) -> Result<JobSpec, RequestError> {
-    let mut steps = None;
-    let mut interval_ms = None;
-    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-        let (slot, name, range) = match name.as_ref() {
-            "steps" => (&mut steps, "steps", STEPS),
-            "interval_ms" => (&mut interval_ms, "interval_ms", INTERVAL_MS),
-            other => {
-                return Err(RequestError::UnknownParameter {
-                    name: shorten(other),
-                });
-            }
-        };
-        if slot.is_some() {
-            return Err(RequestError::RepeatedParameter { name });
-        }
-        let value = parse_in_range(&value, &range)
-            .map_err(|problem| RequestError::InvalidParameter { name, problem })?;
-        *slot = Some(value);
+/// The id to resume after: the `Last-Event-ID` header (what EventSource
+/// sends), else the `lastEventId` parameter (for clients that cannot set
+/// headers). Empty means none, as an EventSource whose last id is empty
+/// sends nothing.
+fn last_event_id(
+    headers: &HeaderMap,
+    from_query: Option<&str>,
+) -> Result<Option<(IdSource, EventId)>, RequestError> {
+    let from_header = match headers.get("last-event-id") {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .map_err(|_| RequestError::NonAsciiLastEventId {
+                    from: IdSource::Header,
+                })?,
+        ),
+    };
+    let chosen = [
+        (IdSource::Header, from_header),
+        (IdSource::Query, from_query),
+    ]
+    .into_iter()
+    .find_map(|(from, text)| text.filter(|t| !t.is_empty()).map(|t| (from, t)));
+    let Some((from, text)) = chosen else {
+        return Ok(None);
+    };
+    if !text.is_ascii() {
+        return Err(RequestError::NonAsciiLastEventId { from });
     }
-    Ok(JobSpec {
-        steps: steps.unwrap_or(defaults.steps),
-        interval: interval_ms.map_or(defaults.interval, |ms| Duration::from_millis(ms.into())),
-    })
+    text.parse()
+        .map(|id| Some((from, id)))
+        .map_err(|problem| RequestError::InvalidLastEventId { from, problem })
 }
 
 /// Echoes at most 64 characters of caller input back in a message.
@@ -127,15 +244,44 @@ fn shorten(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderValue;
+    use uuid::Uuid;
+
+    const JOB: &str = "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10";
 
     fn events(query: &str) -> Result<Route, RequestError> {
-        route("GET", "/events", query, JobSpec::default())
+        route(
+            "GET",
+            "/events",
+            query,
+            &HeaderMap::new(),
+            JobSpec::default(),
+        )
+    }
+
+    fn with_header(value: &[u8], query: &str) -> Result<Route, RequestError> {
+        let mut headers = HeaderMap::new();
+        headers.insert("last-event-id", HeaderValue::from_bytes(value).unwrap());
+        route("GET", "/events", query, &headers, JobSpec::default())
     }
 
     fn spec(steps: u32, ms: u64) -> Route {
-        Route::Events(JobSpec {
-            steps,
-            interval: Duration::from_millis(ms),
+        Route::Events(EventsRequest {
+            spec: JobSpec {
+                steps,
+                interval: Duration::from_millis(ms),
+            },
+            resume: None,
+        })
+    }
+
+    fn resumed(step: u32) -> Route {
+        Route::Events(EventsRequest {
+            spec: JobSpec::default(),
+            resume: Some(EventId {
+                job_id: Uuid::parse_str(JOB).unwrap(),
+                position: Position::Step(step),
+            }),
         })
     }
 
@@ -154,10 +300,14 @@ mod tests {
 
     #[test]
     fn health_ignores_the_query() {
-        assert_eq!(
-            route("GET", "/health", "x=1", JobSpec::default()),
-            Ok(Route::Health)
+        let route = route(
+            "GET",
+            "/health",
+            "x=1",
+            &HeaderMap::new(),
+            JobSpec::default(),
         );
+        assert_eq!(route, Ok(Route::Health));
     }
 
     #[test]
@@ -171,6 +321,7 @@ mod tests {
             ("interval_ms=9", "invalid_parameter"),
             ("interval_ms=60001", "invalid_parameter"),
             ("steps=2&steps=3", "repeated_parameter"),
+            ("lastEventId=a&lastEventId=b", "repeated_parameter"),
             ("stpes=2", "unknown_parameter"),
         ];
         for (query, code) in cases {
@@ -191,19 +342,115 @@ mod tests {
         );
         assert_eq!(
             events("stpes=2").unwrap_err().to_string(),
-            "unknown query parameter \"stpes\"; /events takes steps (1 to 1000) and interval_ms (10 to 60000)"
+            "unknown query parameter \"stpes\"; /events takes steps (1 to 1000), interval_ms (10 to 60000) and lastEventId"
+        );
+    }
+
+    #[test]
+    fn resumes_from_the_header_or_the_query() {
+        assert_eq!(
+            with_header(format!("{JOB}:3").as_bytes(), ""),
+            Ok(resumed(3))
+        );
+        assert_eq!(events(&format!("lastEventId={JOB}:3")), Ok(resumed(3)));
+        assert_eq!(events(&format!("lastEventId={JOB}%3A11")), Ok(resumed(11)));
+        // The header wins: it is what a standard EventSource sends.
+        assert_eq!(
+            with_header(
+                format!("{JOB}:4").as_bytes(),
+                &format!("lastEventId={JOB}:3")
+            ),
+            Ok(resumed(4))
+        );
+    }
+
+    #[test]
+    fn an_empty_id_starts_a_new_job() {
+        assert_eq!(with_header(b"", ""), Ok(spec(11, 2000)));
+        assert_eq!(events("lastEventId="), Ok(spec(11, 2000)));
+        assert_eq!(
+            with_header(b"", &format!("lastEventId={JOB}:2")),
+            Ok(resumed(2))
+        );
+    }
+
+    #[test]
+    fn resuming_after_complete_is_finished() {
+        assert_eq!(
+            with_header(format!("{JOB}:complete").as_bytes(), ""),
+            Ok(Route::Finished)
+        );
+        assert_eq!(
+            events(&format!("lastEventId={JOB}:complete")),
+            Ok(Route::Finished)
+        );
+    }
+
+    #[test]
+    fn ids_that_are_not_ours_are_400() {
+        let long = format!("{JOB}:{}", "9".repeat(100));
+        let cases: [&[u8]; 7] = [
+            b"hello",
+            b"42",
+            b"6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10:0",
+            b"6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10:abc",
+            long.as_bytes(),
+            "caf\u{e9}:1".as_bytes(),
+            b"6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10:1, 6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10:2",
+        ];
+        for value in cases {
+            let err = with_header(value, "").unwrap_err();
+            assert_eq!(
+                (err.status(), err.code()),
+                (StatusCode::BAD_REQUEST, "invalid_last_event_id"),
+                "{:?}",
+                String::from_utf8_lossy(value)
+            );
+            assert!(
+                err.to_string().starts_with("the Last-Event-ID header"),
+                "{err}"
+            );
+        }
+        let err = events("lastEventId=caf%C3%A9").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "query parameter lastEventId is not ASCII; send back an id this stream sent, or none to start a new job"
+        );
+    }
+
+    #[test]
+    fn an_id_past_the_last_step_is_400() {
+        let err = with_header(format!("{JOB}:12").as_bytes(), "").unwrap_err();
+        assert_eq!(err.code(), "invalid_last_event_id");
+        assert_eq!(
+            err.to_string(),
+            "the Last-Event-ID header names step 12, but this job has 11 steps; reconnect with the same steps parameter as the first request"
+        );
+        assert_eq!(
+            with_header(format!("{JOB}:12").as_bytes(), "steps=12"),
+            Ok(Route::Events(EventsRequest {
+                spec: JobSpec {
+                    steps: 12,
+                    ..JobSpec::default()
+                },
+                resume: Some(EventId {
+                    job_id: Uuid::parse_str(JOB).unwrap(),
+                    position: Position::Step(12)
+                }),
+            }))
         );
     }
 
     #[test]
     fn unknown_path_is_404_before_the_method_is_checked() {
-        let err = route("POST", "/nope", "", JobSpec::default()).unwrap_err();
+        let none = HeaderMap::new();
+        let err = route("POST", "/nope", "", &none, JobSpec::default()).unwrap_err();
         assert_eq!(
             (err.status(), err.code()),
             (StatusCode::NOT_FOUND, "not_found")
         );
         for path in ["/", "/events/", "/EVENTS", ""] {
-            let err = route("GET", path, "", JobSpec::default()).unwrap_err();
+            let err = route("GET", path, "", &none, JobSpec::default()).unwrap_err();
             assert_eq!(err.status(), StatusCode::NOT_FOUND, "{path:?}");
         }
     }
@@ -211,7 +458,8 @@ mod tests {
     #[test]
     fn other_methods_are_405() {
         for method in ["POST", "PUT", "DELETE", "HEAD", "OPTIONS", "get"] {
-            let err = route(method, "/events", "", JobSpec::default()).unwrap_err();
+            let err =
+                route(method, "/events", "", &HeaderMap::new(), JobSpec::default()).unwrap_err();
             assert_eq!(err.status(), StatusCode::METHOD_NOT_ALLOWED, "{method}");
             assert_eq!(err.code(), "method_not_allowed");
         }
@@ -220,7 +468,7 @@ mod tests {
     #[test]
     fn echoed_input_is_bounded() {
         let path = format!("/{}", "a".repeat(10_000));
-        let message = route("GET", &path, "", JobSpec::default())
+        let message = route("GET", &path, "", &HeaderMap::new(), JobSpec::default())
             .unwrap_err()
             .to_string();
         assert!(message.len() < 200, "{}", message.len());

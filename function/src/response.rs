@@ -46,6 +46,15 @@ impl HttpResponse {
         }
     }
 
+    /// `204 No Content`: the job is over; an EventSource stops reconnecting.
+    pub fn finished() -> Self {
+        Self {
+            status: StatusCode::NO_CONTENT,
+            headers: HeaderMap::new(),
+            body: Body::Full(Bytes::new()),
+        }
+    }
+
     /// `200` with `{"status":"ok","version":...}`.
     pub fn health() -> Self {
         let body = serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") });

@@ -8,6 +8,12 @@ use std::{ops::RangeInclusive, time::Duration};
 
 /// Reconnection hint sent to clients, in milliseconds (`SSE_RETRY_MS`).
 pub const RETRY_MS: RangeInclusive<u32> = 100..=600_000;
+/// Longest a response lasts before it asks the client to reconnect (`SSE_WINDOW_MS`).
+pub const WINDOW_MS: RangeInclusive<u32> = 1_000..=900_000;
+/// How long before the invocation's deadline a response ends (`SSE_DEADLINE_MARGIN_MS`).
+pub const DEADLINE_MARGIN_MS: RangeInclusive<u32> = 100..=60_000;
+/// Idle time after which a comment is sent to keep proxies from timing out (`SSE_HEARTBEAT_MS`).
+pub const HEARTBEAT_MS: RangeInclusive<u32> = 1_000..=300_000;
 
 /// Everything a deployer can tune without rebuilding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +22,12 @@ pub struct Settings {
     pub retry: Duration,
     /// The job a request gets when it does not ask for other steps or interval.
     pub job: JobSpec,
+    /// The longest a response may last: it bounds what an abandoned stream costs.
+    pub window: Duration,
+    /// A response ends this long before the invocation's deadline at the latest.
+    pub deadline_margin: Duration,
+    /// A comment is sent after this long without an event.
+    pub heartbeat: Duration,
 }
 
 impl Default for Settings {
@@ -23,6 +35,9 @@ impl Default for Settings {
         Self {
             retry: Duration::from_millis(5000),
             job: JobSpec::default(),
+            window: Duration::from_secs(120),
+            deadline_margin: Duration::from_secs(2),
+            heartbeat: Duration::from_secs(15),
         }
     }
 }
@@ -51,19 +66,22 @@ impl Settings {
             }
         };
         let defaults = Self::default();
-        let retry_ms = read("SSE_RETRY_MS", RETRY_MS, millis(defaults.retry))?;
-        let steps = read("SSE_JOB_STEPS", STEPS, defaults.job.steps)?;
-        let interval_ms = read(
-            "SSE_JOB_INTERVAL_MS",
-            INTERVAL_MS,
-            millis(defaults.job.interval),
-        )?;
+        let ms = |name, range, default: Duration| {
+            read(name, range, millis(default)).map(|value| Duration::from_millis(value.into()))
+        };
         Ok(Self {
-            retry: Duration::from_millis(retry_ms.into()),
+            retry: ms("SSE_RETRY_MS", RETRY_MS, defaults.retry)?,
             job: JobSpec {
-                steps,
-                interval: Duration::from_millis(interval_ms.into()),
+                steps: read("SSE_JOB_STEPS", STEPS, defaults.job.steps)?,
+                interval: ms("SSE_JOB_INTERVAL_MS", INTERVAL_MS, defaults.job.interval)?,
             },
+            window: ms("SSE_WINDOW_MS", WINDOW_MS, defaults.window)?,
+            deadline_margin: ms(
+                "SSE_DEADLINE_MARGIN_MS",
+                DEADLINE_MARGIN_MS,
+                defaults.deadline_margin,
+            )?,
+            heartbeat: ms("SSE_HEARTBEAT_MS", HEARTBEAT_MS, defaults.heartbeat)?,
         })
     }
 }
@@ -91,6 +109,9 @@ mod tests {
         assert_eq!(settings.retry, Duration::from_secs(5));
         assert_eq!(settings.job.steps, 11);
         assert_eq!(settings.job.interval, Duration::from_secs(2));
+        assert_eq!(settings.window, Duration::from_secs(120));
+        assert_eq!(settings.deadline_margin, Duration::from_secs(2));
+        assert_eq!(settings.heartbeat, Duration::from_secs(15));
     }
 
     #[test]
@@ -99,8 +120,14 @@ mod tests {
             ("SSE_RETRY_MS", "1500"),
             ("SSE_JOB_STEPS", "5"),
             ("SSE_JOB_INTERVAL_MS", "250"),
+            ("SSE_WINDOW_MS", "30000"),
+            ("SSE_DEADLINE_MARGIN_MS", "500"),
+            ("SSE_HEARTBEAT_MS", "1000"),
         ])
         .unwrap();
+        assert_eq!(settings.window, Duration::from_secs(30));
+        assert_eq!(settings.deadline_margin, Duration::from_millis(500));
+        assert_eq!(settings.heartbeat, Duration::from_secs(1));
         assert_eq!(settings.retry, Duration::from_millis(1500));
         assert_eq!(settings.job.steps, 5);
         assert_eq!(settings.job.interval, Duration::from_millis(250));
@@ -115,7 +142,14 @@ mod tests {
         );
         let err = from(&[("SSE_RETRY_MS", "")]).unwrap_err();
         assert_eq!(err.name, "SSE_RETRY_MS");
-        let err = from(&[("SSE_JOB_INTERVAL_MS", "2s")]).unwrap_err();
-        assert_eq!(err.name, "SSE_JOB_INTERVAL_MS");
+        for name in [
+            "SSE_JOB_INTERVAL_MS",
+            "SSE_WINDOW_MS",
+            "SSE_DEADLINE_MARGIN_MS",
+            "SSE_HEARTBEAT_MS",
+        ] {
+            assert_eq!(from(&[(name, "2s")]).unwrap_err().name, name);
+            assert_eq!(from(&[(name, "0")]).unwrap_err().name, name);
+        }
     }
 }

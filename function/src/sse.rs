@@ -21,6 +21,32 @@ pub enum EncodeError {
     NulInId,
 }
 
+/// An event type fixed in the program's text, checked when it is compiled:
+/// `const PROGRESS: EventType = EventType::new("progress");` fails the build
+/// if the name holds CR or LF, so setting it on an [`Event`] cannot fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventType(&'static str);
+
+impl EventType {
+    /// Use in a `const`, so a bad name is a compile error, not a panic.
+    pub const fn new(name: &'static str) -> Self {
+        let bytes = name.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            assert!(
+                bytes[at] != b'\r' && bytes[at] != b'\n',
+                "an SSE event type must not contain CR or LF"
+            );
+            at += 1;
+        }
+        Self(name)
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
 /// One block of the stream: optional comment, `id`, `event`, `retry` and `data`.
 ///
 /// Build it with the setters, then [`Event::encode`] it. Setters for fields
@@ -68,6 +94,12 @@ impl Event {
         refuse_line_breaks("event", &event)?;
         self.event = Some(event);
         Ok(self)
+    }
+
+    /// Sets an event type that was checked at compile time.
+    pub fn event_type(mut self, event_type: EventType) -> Self {
+        self.event = Some(event_type.0.to_owned());
+        self
     }
 
     /// Sets the reconnection time the client waits after the stream ends.
@@ -294,6 +326,23 @@ mod tests {
             err.to_string(),
             "the SSE `event` field must not contain a line break (CR or LF)"
         );
+    }
+
+    #[test]
+    fn checked_event_types_are_written_like_event() {
+        const PROGRESS: EventType = EventType::new("progress");
+        assert_eq!(
+            Event::new().event_type(PROGRESS).data("x"),
+            Event::new().event("progress").unwrap().data("x")
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "must not contain CR or LF")]
+    fn an_event_type_with_a_line_break_does_not_build() {
+        // In a `const` this is a compile error; called at run time it panics.
+        let name = String::from("a\nb").leak();
+        EventType::new(name);
     }
 
     #[test]

@@ -1,154 +1,252 @@
-//! One streamed response: drives a job through the encoder, each event at its
-//! due time, and logs how the stream ended.
+//! One streamed response: drives an [`EventSource`] through the encoder,
+//! each event when due, a heartbeat comment when idle, and ends the response
+//! on its own before its window closes.
 //!
 //! The stream is lazy: nothing is produced until the runtime asks for the next
 //! chunk, and dropping it (the runtime does when the response can no longer be
-//! sent) stops the job at once.
+//! sent) stops the source at once.
 
-use crate::job::{JobEvent, Position, ProgressJob};
-use crate::sse::{EncodeError, Event};
+use crate::settings::Settings;
+use crate::source::EventSource;
+use crate::sse::{Event, EventType};
 use bytes::Bytes;
 use futures_util::{Stream, stream};
 use std::{pin::Pin, time::Duration};
 use tokio::time::{Instant, sleep_until};
-use uuid::Uuid;
 
 /// The body of an SSE response, one encoded block per item.
 pub type EventStream = Pin<Box<dyn Stream<Item = Bytes> + Send>>;
 
-/// Sent in place of an event the function failed to encode; the stream then
-/// ends, so the client sees a clean, parseable end rather than a broken chunk.
-pub const INTERNAL_ERROR_EVENT: &str = "event: error\ndata: {\"error\":\"internal\",\"message\":\"the event could not be encoded\"}\n\n";
+/// Sent when nothing else has been for the heartbeat interval.
+pub const HEARTBEAT: &str = ": keep-alive\n\n";
+/// The event that ends a response early and tells the client when to come back.
+pub const RECONNECT: EventType = EventType::new("reconnect");
+/// The event that reports a failure of the source; the response then ends.
+pub const ERROR: EventType = EventType::new("error");
+/// The shortest reconnection time the closing block asks for, so a client
+/// whose reconnect fails does not retry in a tight loop.
+pub const MIN_RECONNECT: Duration = Duration::from_millis(100);
 
-/// Streams `job` from its first step: each event when due, the first one
-/// carrying `retry`, ending after the job's `complete` event.
-pub fn job_events(job: ProgressJob, retry: Duration) -> EventStream {
-    let spec = job.spec();
-    tracing::info!(
-        job_id = %job.id(),
-        steps = spec.steps,
-        interval_ms = spec.interval.as_millis() as u64,
-        "stream started"
-    );
-    let state = State {
-        log: StreamLog::new(job.id()),
-        job,
-        next: Some(Position::Step(1)),
-        started: None,
-        retry: Some(retry),
-    };
-    Box::pin(stream::unfold(state, State::advance))
-}
-
-struct State {
-    job: ProgressJob,
-    next: Option<Position>,
-    /// Set on the first poll, so the schedule starts when sending can.
-    started: Option<Instant>,
-    /// Taken by the first event of the response.
-    retry: Option<Duration>,
-    log: StreamLog,
-}
-
-impl State {
-    async fn advance(mut self) -> Option<(Bytes, Self)> {
-        let Some(position) = self.next else {
-            self.log.finish(End::Completed);
-            return None;
-        };
-        let started = *self.started.get_or_insert_with(Instant::now);
-        sleep_until(started + self.job.due_after(position)).await;
-
-        let event = self.job.event(position);
-        let chunk = match encode(&event, self.retry.take()) {
-            Ok(chunk) => {
-                self.next = self.job.next_position(position);
-                self.log.sent += 1;
-                chunk
-            }
-            Err(error) => {
-                tracing::error!(job_id = %self.job.id(), %error, "event could not be encoded");
-                self.next = None;
-                self.log.end = Some(End::Failed);
-                Bytes::from_static(INTERNAL_ERROR_EVENT.as_bytes())
-            }
-        };
-        Some((chunk, self))
-    }
-}
-
-/// Why an event could not be turned into bytes.
-#[derive(Debug, thiserror::Error)]
-enum StreamError {
-    #[error(transparent)]
-    Encode(#[from] EncodeError),
-    #[error("progress could not be serialized: {0}")]
-    Json(#[from] serde_json::Error),
-}
-
-fn encode(event: &JobEvent, retry: Option<Duration>) -> Result<Bytes, StreamError> {
-    let mut block = Event::new()
-        .id(event.id())?
-        .event(event.kind())?
-        .data(serde_json::to_string(&event.progress)?);
-    if let Some(retry) = retry {
-        block = block.retry(retry);
-    }
-    Ok(block.encode())
-}
-
-/// How a stream ended, as logged.
+/// How long one response may last, and why it would end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum End {
-    /// The job's `complete` event was sent.
+pub struct ResponsePlan {
+    /// Sent as `retry` with the first event.
+    pub retry: Duration,
+    /// Idle time before a heartbeat comment.
+    pub heartbeat: Duration,
+    /// How long after its start the response ends, if the source has not.
+    pub window: Duration,
+    /// What set `window`: the configured maximum or the invocation's deadline.
+    pub limit: End,
+}
+
+impl ResponsePlan {
+    /// The plan for a response starting now, `until_deadline` before the
+    /// invocation must have returned (`None` when the runtime gave no deadline).
+    pub fn new(settings: &Settings, until_deadline: Option<Duration>) -> Self {
+        let by_deadline = until_deadline.map(|left| left.saturating_sub(settings.deadline_margin));
+        let (window, limit) = match by_deadline {
+            Some(window) if window < settings.window => (window, End::Deadline),
+            _ => (settings.window, End::Window),
+        };
+        Self {
+            retry: settings.retry,
+            heartbeat: settings.heartbeat,
+            window,
+            limit,
+        }
+    }
+}
+
+/// How a stream ended, as logged in `end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The source's last event was sent.
     Completed,
-    /// An event could not be encoded; an `error` event was sent instead.
+    /// The configured window closed first; the client was told to reconnect.
+    Window,
+    /// The invocation's deadline (less the margin) came first; likewise.
+    Deadline,
+    /// The source failed; an `error` event was sent.
     Failed,
-    /// The runtime stopped reading before the end: the client went away or
-    /// the invocation was cut short.
+    /// The runtime stopped reading before the end: the client went away.
     Disconnected,
 }
 
 impl End {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             End::Completed => "completed",
+            End::Window => "window",
+            End::Deadline => "deadline",
             End::Failed => "failed",
             End::Disconnected => "disconnected",
         }
     }
 }
 
+/// Streams `source` under `plan`. `resumed_from` is the id the client last
+/// saw, repeated in the closing block if this response sends no event.
+/// Log lines go to `span`, so they carry the caller's fields (the job id).
+pub fn sse_stream(
+    source: impl EventSource,
+    plan: ResponsePlan,
+    resumed_from: Option<String>,
+    span: tracing::Span,
+) -> EventStream {
+    let now = Instant::now();
+    let driver = Driver {
+        source,
+        plan,
+        started: now,
+        window_end: now + plan.window,
+        last_write: now,
+        last_id: resumed_from,
+        first: true,
+        end: None,
+        log: StreamLog::new(span),
+    };
+    Box::pin(stream::unfold(driver, Driver::advance))
+}
+
+enum Next {
+    Event,
+    Heartbeat,
+    Close,
+}
+
+struct Driver<S> {
+    source: S,
+    plan: ResponsePlan,
+    started: Instant,
+    window_end: Instant,
+    last_write: Instant,
+    last_id: Option<String>,
+    first: bool,
+    /// Set once the response has sent its last block.
+    end: Option<End>,
+    log: StreamLog,
+}
+
+impl<S: EventSource> Driver<S> {
+    async fn advance(mut self) -> Option<(Bytes, Self)> {
+        if let Some(end) = self.end {
+            self.log.finish(end);
+            return None;
+        }
+        let Some(due) = self.source.next_due() else {
+            // Nothing (left) to send: a resumed source that was already done.
+            self.log.finish(End::Completed);
+            return None;
+        };
+        let event_at = self.started + due;
+        let heartbeat_at = self.last_write + self.plan.heartbeat;
+        // An event due exactly at the end of the window still goes out.
+        let (at, next) = if event_at <= self.window_end && event_at <= heartbeat_at {
+            (event_at, Next::Event)
+        } else if heartbeat_at < self.window_end.min(event_at) {
+            (heartbeat_at, Next::Heartbeat)
+        } else {
+            (self.window_end, Next::Close)
+        };
+        sleep_until(at).await;
+
+        let chunk = match next {
+            Next::Event => self.event(),
+            Next::Heartbeat => Bytes::from_static(HEARTBEAT.as_bytes()),
+            Next::Close => self.close(event_at),
+        };
+        self.last_write = Instant::now();
+        Some((chunk, self))
+    }
+
+    fn event(&mut self) -> Bytes {
+        let encoded = self
+            .source
+            .take_next()
+            .map_err(|e| e.to_string())
+            .and_then(|event| {
+                let mut block = Event::new()
+                    .event_type(event.kind)
+                    .data(event.data)
+                    .id(event.id.clone())
+                    .map_err(|e| e.to_string())?;
+                if std::mem::take(&mut self.first) {
+                    block = block.retry(self.plan.retry);
+                }
+                Ok((event.id, block.encode()))
+            });
+        match encoded {
+            Ok((id, chunk)) => {
+                self.last_id = Some(id);
+                self.log.sent += 1;
+                if self.source.next_due().is_none() {
+                    self.end = Some(End::Completed);
+                }
+                chunk
+            }
+            Err(message) => {
+                self.log
+                    .span
+                    .in_scope(|| tracing::error!(error = %message, "event source failed"));
+                self.end = Some(End::Failed);
+                let data = serde_json::json!({ "error": "source_failed", "message": message });
+                let mut block = Event::new().event_type(ERROR).data(data.to_string());
+                if std::mem::take(&mut self.first) {
+                    block = block.retry(self.plan.retry);
+                }
+                block.encode()
+            }
+        }
+    }
+
+    /// The block that ends a response early: the last id again (so even a
+    /// client that missed nothing resumes from the right place) and a `retry`
+    /// that brings the client back when the next event is due.
+    fn close(&mut self, next_event_at: Instant) -> Bytes {
+        let end = self.plan.limit;
+        self.end = Some(end);
+        let reconnect = next_event_at
+            .saturating_duration_since(Instant::now())
+            .max(MIN_RECONNECT);
+        let data = serde_json::json!({
+            "reason": end.as_str(),
+            "lastEventId": self.last_id,
+            "retryMs": reconnect.as_millis() as u64,
+        });
+        let block = Event::new()
+            .event_type(RECONNECT)
+            .data(data.to_string())
+            .retry(reconnect);
+        match self.last_id.clone().map(|id| block.clone().id(id)) {
+            Some(Ok(with_id)) => with_id.encode(),
+            _ => block.encode(),
+        }
+    }
+}
+
 /// Writes the one "stream ended" line, whichever way the stream goes.
 struct StreamLog {
-    /// The invocation's span, so the end line carries its request id even
-    /// though the runtime polls the stream outside that span.
     span: tracing::Span,
-    job_id: Uuid,
     sent: u32,
-    end: Option<End>,
     logged: bool,
 }
 
 impl StreamLog {
-    fn new(job_id: Uuid) -> Self {
+    fn new(span: tracing::Span) -> Self {
         Self {
-            span: tracing::Span::current(),
-            job_id,
+            span,
             sent: 0,
-            end: None,
             logged: false,
         }
     }
 
     fn finish(&mut self, end: End) {
-        if self.logged {
+        if std::mem::replace(&mut self.logged, true) {
             return;
         }
-        self.logged = true;
-        let end = self.end.unwrap_or(end);
         self.span.in_scope(|| {
-            tracing::info!(job_id = %self.job_id, events_sent = self.sent, end = end.as_str(), "stream ended");
+            tracing::info!(events_sent = self.sent, end = end.as_str(), "stream ended");
         });
     }
 }
@@ -162,70 +260,230 @@ impl Drop for StreamLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::job::JobSpec;
-    use futures_util::StreamExt;
+    use crate::source::{SourceError, SourceEvent};
 
     #[test]
-    fn the_error_event_is_what_the_encoder_would_write() {
-        let built = Event::new()
-            .event("error")
-            .unwrap()
-            .data(r#"{"error":"internal","message":"the event could not be encoded"}"#)
-            .encode();
-        assert_eq!(&built[..], INTERNAL_ERROR_EVENT.as_bytes());
+    fn the_heartbeat_is_a_comment_block() {
+        let built = Event::comment("keep-alive").unwrap().encode();
+        assert_eq!(&built[..], HEARTBEAT.as_bytes());
+    }
+
+    fn settings(window_s: u64, margin_ms: u64) -> Settings {
+        Settings {
+            window: Duration::from_secs(window_s),
+            deadline_margin: Duration::from_millis(margin_ms),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn the_window_is_the_sooner_of_the_maximum_and_the_deadline_less_the_margin() {
+        let plan = ResponsePlan::new(&settings(120, 2000), Some(Duration::from_secs(300)));
+        assert_eq!(
+            (plan.window, plan.limit),
+            (Duration::from_secs(120), End::Window)
+        );
+        let plan = ResponsePlan::new(&settings(120, 2000), Some(Duration::from_secs(60)));
+        assert_eq!(
+            (plan.window, plan.limit),
+            (Duration::from_secs(58), End::Deadline)
+        );
+        let plan = ResponsePlan::new(&settings(120, 2000), Some(Duration::from_secs(1)));
+        assert_eq!((plan.window, plan.limit), (Duration::ZERO, End::Deadline));
+        let plan = ResponsePlan::new(&settings(120, 2000), None);
+        assert_eq!(
+            (plan.window, plan.limit),
+            (Duration::from_secs(120), End::Window)
+        );
+    }
+
+    /// Events every `every`, failing at `fail_at` (counted from 0).
+    struct Ticks {
+        every: Duration,
+        taken: u32,
+        total: u32,
+        fail_at: Option<u32>,
+    }
+
+    impl EventSource for Ticks {
+        fn next_due(&self) -> Option<Duration> {
+            (self.taken < self.total).then(|| self.every * self.taken)
+        }
+
+        fn take_next(&mut self) -> Result<SourceEvent, SourceError> {
+            let n = self.taken;
+            self.taken += 1;
+            if Some(n) == self.fail_at {
+                return Err(SourceError("the backing store timed out".into()));
+            }
+            Ok(SourceEvent {
+                id: format!("t{n}"),
+                kind: EventType::new("tick"),
+                data: n.to_string(),
+            })
+        }
+    }
+
+    fn ticks(every_ms: u64, total: u32) -> Ticks {
+        Ticks {
+            every: Duration::from_millis(every_ms),
+            taken: 0,
+            total,
+            fail_at: None,
+        }
+    }
+
+    fn plan(window_ms: u64, heartbeat_ms: u64) -> ResponsePlan {
+        ResponsePlan {
+            retry: Duration::from_millis(3000),
+            heartbeat: Duration::from_millis(heartbeat_ms),
+            window: Duration::from_millis(window_ms),
+            limit: End::Window,
+        }
+    }
+
+    /// Every chunk with its time from the start, as text.
+    async fn run(source: impl EventSource, plan: ResponsePlan) -> Vec<(u64, String)> {
+        use futures_util::StreamExt;
+        let start = Instant::now();
+        let stream = sse_stream(source, plan, None, tracing::Span::none());
+        stream
+            .map(|chunk| {
+                (
+                    start.elapsed().as_millis() as u64,
+                    String::from_utf8(chunk.to_vec()).unwrap(),
+                )
+            })
+            .collect()
+            .await
     }
 
     #[tokio::test(start_paused = true)]
-    async fn events_leave_on_schedule_and_only_the_first_carries_retry() {
-        let job = ProgressJob::with_id(
-            Uuid::nil(),
-            JobSpec {
-                steps: 3,
-                interval: Duration::from_millis(100),
-            },
-        );
-        let start = Instant::now();
-        let mut stream = job_events(job, Duration::from_millis(5000));
-        let mut seen = vec![];
-        while let Some(chunk) = stream.next().await {
-            seen.push((
-                start.elapsed().as_millis(),
-                String::from_utf8(chunk.to_vec()).unwrap(),
-            ));
-        }
-        let times: Vec<u128> = seen.iter().map(|(t, _)| *t).collect();
-        assert_eq!(times, [0, 100, 200, 300]);
-        let nil = Uuid::nil();
+    async fn a_source_that_finishes_in_its_window_ends_the_response() {
+        let out = run(ticks(100, 3), plan(10_000, 15_000)).await;
         assert_eq!(
-            seen[0].1,
-            format!(
-                "id: {nil}:1\nevent: progress\nretry: 5000\ndata: {{\"jobId\":\"{nil}\",\"step\":1,\"totalSteps\":3,\"percentage\":0,\"status\":\"Processing step 1 of 3...\"}}\n\n"
+            out,
+            [
+                (
+                    0,
+                    "id: t0\nevent: tick\nretry: 3000\ndata: 0\n\n".to_owned()
+                ),
+                (100, "id: t1\nevent: tick\ndata: 1\n\n".to_owned()),
+                (200, "id: t2\nevent: tick\ndata: 2\n\n".to_owned()),
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_heartbeat_fills_each_idle_stretch_and_every_event_resets_it() {
+        let out = run(ticks(2500, 3), plan(60_000, 1000)).await;
+        let times: Vec<(u64, bool)> = out
+            .iter()
+            .map(|(t, text)| (*t, text == HEARTBEAT))
+            .collect();
+        assert_eq!(
+            times,
+            [
+                (0, false),
+                (1000, true),
+                (2000, true),
+                (2500, false),
+                (3500, true),
+                (4500, true),
+                (5000, false)
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_window_closes_with_the_last_id_and_a_retry_until_the_next_event() {
+        let out = run(ticks(400, 10), plan(1000, 15_000)).await;
+        let times: Vec<u64> = out.iter().map(|(t, _)| *t).collect();
+        assert_eq!(times, [0, 400, 800, 1000]);
+        // Next event was due at 1200: come back in 200 ms.
+        assert_eq!(
+            out[3].1,
+            "id: t2\nevent: reconnect\nretry: 200\ndata: {\"lastEventId\":\"t2\",\"reason\":\"window\",\"retryMs\":200}\n\n"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_event_due_at_the_end_of_the_window_still_goes_out() {
+        let out = run(ticks(500, 10), plan(1000, 15_000)).await;
+        let times: Vec<u64> = out.iter().map(|(t, _)| *t).collect();
+        assert_eq!(times, [0, 500, 1000, 1000]);
+        assert!(
+            out[3].1.contains("event: reconnect\nretry: 500\n"),
+            "{}",
+            out[3].1
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deadline_window_says_deadline() {
+        let plan = ResponsePlan {
+            limit: End::Deadline,
+            ..plan(1000, 15_000)
+        };
+        let out = run(ticks(5000, 3), plan).await;
+        assert!(out[1].1.contains("\"reason\":\"deadline\""), "{}", out[1].1);
+        assert!(
+            out[1].1.contains("retry: 4000\n"),
+            "next due at 5000, closed at 1000"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_source_ends_with_an_error_event_in_band() {
+        let source = Ticks {
+            fail_at: Some(2),
+            ..ticks(100, 10)
+        };
+        let out = run(source, plan(60_000, 15_000)).await;
+        assert_eq!(out.len(), 3, "two events, then the error, then the end");
+        assert_eq!(
+            out[2],
+            (
+                200,
+                "event: error\ndata: {\"error\":\"source_failed\",\"message\":\"the backing store timed out\"}\n\n".to_owned()
             )
         );
-        assert!(seen[1..].iter().all(|(_, text)| !text.contains("retry:")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_error_as_the_first_event_still_carries_retry() {
+        let source = Ticks {
+            fail_at: Some(0),
+            ..ticks(100, 10)
+        };
+        let out = run(source, plan(60_000, 15_000)).await;
+        assert_eq!(out.len(), 1);
         assert!(
-            seen[3]
-                .1
-                .starts_with(&format!("id: {nil}:complete\nevent: complete\n"))
+            out[0].1.starts_with("event: error\nretry: 3000\n"),
+            "{}",
+            out[0].1
         );
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_slow_reader_does_not_shift_the_schedule() {
-        let job = ProgressJob::with_id(
-            Uuid::nil(),
-            JobSpec {
-                steps: 3,
-                interval: Duration::from_millis(100),
-            },
+    async fn the_closing_block_repeats_the_resume_id_when_nothing_was_sent() {
+        use futures_util::StreamExt;
+        // The next event is not due until 5 s, and the window is already over.
+        let source = Ticks {
+            taken: 1,
+            ..ticks(5000, 3)
+        };
+        let mut stream = sse_stream(
+            source,
+            plan(0, 15_000),
+            Some("t7".into()),
+            tracing::Span::none(),
         );
-        let start = Instant::now();
-        let mut stream = job_events(job, Duration::from_secs(1));
-        stream.next().await;
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        stream.next().await; // was due at 100: sent at once
-        assert_eq!(start.elapsed(), Duration::from_millis(150));
-        stream.next().await; // due at 200, not 250
-        assert_eq!(start.elapsed(), Duration::from_millis(200));
+        let block = stream.next().await.unwrap();
+        assert!(
+            block.starts_with(b"id: t7\nevent: reconnect\n"),
+            "{block:?}"
+        );
+        assert!(stream.next().await.is_none());
     }
 }

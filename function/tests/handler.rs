@@ -23,6 +23,22 @@ fn url_event(method: &str, path: &str, query: &str) -> LambdaEvent<Value> {
     LambdaEvent::new(event, Context::default())
 }
 
+/// A `GET /events` that resumes with a `Last-Event-ID` header.
+fn resume_event(query: &str, last_event_id: &str) -> LambdaEvent<Value> {
+    let mut event = url_event("GET", "/events", query);
+    event.payload["headers"]["last-event-id"] = json!(last_event_id);
+    event
+}
+
+/// The event with an invocation deadline `ms` from now, as the runtime sets it.
+fn with_deadline_in(mut event: LambdaEvent<Value>, ms: u64) -> LambdaEvent<Value> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    event.context.deadline = now.as_millis() as u64 + ms;
+    event
+}
+
 struct Answer {
     status: u16,
     headers: http::HeaderMap,
@@ -215,6 +231,13 @@ async fn bad_requests_get_json_errors() {
             "repeated_parameter",
         ),
         ("GET", "/events", "colour=red", 400, "unknown_parameter"),
+        (
+            "GET",
+            "/events",
+            "lastEventId=nope",
+            400,
+            "invalid_last_event_id",
+        ),
     ];
     for (method, path, query, status, code) in cases {
         let answer = call(&handler(), url_event(method, path, query)).await;
@@ -251,4 +274,173 @@ async fn events_that_are_not_function_url_requests_are_invocation_errors() {
         .err()
         .expect("refused");
     assert!(err.to_string().contains("malformed"), "{err}");
+}
+
+fn settings(window_ms: &str, margin_ms: &str) -> Settings {
+    let (window_ms, margin_ms) = (window_ms.to_owned(), margin_ms.to_owned());
+    Settings::from_lookup(move |name| match name {
+        "SSE_WINDOW_MS" => Some(window_ms.clone()),
+        "SSE_DEADLINE_MARGIN_MS" => Some(margin_ms.clone()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn resumes_the_same_job_after_the_last_event_id() {
+    let first = call(
+        &handler(),
+        url_event("GET", "/events", "steps=5&interval_ms=100"),
+    )
+    .await;
+    let first = first.events().await;
+    let job_id = first[0].id.split(':').next().unwrap().to_owned();
+
+    let answer = call(
+        &handler(),
+        resume_event("steps=5&interval_ms=100", &first[1].id),
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    let times: Vec<u128> = answer.chunks.iter().map(|(t, _)| t.as_millis()).collect();
+    assert_eq!(
+        times,
+        [0, 100, 200, 300],
+        "the next step at once, then the interval"
+    );
+    let events = answer.events().await;
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            format!("{job_id}:3"),
+            format!("{job_id}:4"),
+            format!("{job_id}:5"),
+            format!("{job_id}:complete")
+        ]
+    );
+    assert_eq!(
+        events[0].retry,
+        Some(Duration::from_millis(5000)),
+        "every response sets retry"
+    );
+    let step3: Value = serde_json::from_str(&events[0].data).unwrap();
+    assert_eq!(step3["percentage"], 50);
+}
+
+#[tokio::test]
+async fn resuming_after_complete_is_204_with_no_body() {
+    let id = "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10:complete";
+    let answer = call(&handler(), resume_event("", id)).await;
+    assert_eq!(answer.status, 204);
+    assert!(
+        answer.chunks.is_empty(),
+        "no chunk at all: {:?}",
+        answer.chunks
+    );
+}
+
+#[tokio::test]
+async fn a_foreign_last_event_id_is_400_naming_the_header() {
+    for id in [
+        "hello",
+        "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10:12",
+        "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10:0",
+    ] {
+        let answer = call(&handler(), resume_event("", id)).await;
+        assert_eq!(answer.status, 400, "{id}");
+        let body = answer.json();
+        assert_eq!(body["error"], "invalid_last_event_id");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("the Last-Event-ID header")
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_deadline_less_the_margin_ends_the_response_with_a_reconnect() {
+    let handler = Handler::new(settings("120000", "500"));
+    let event = with_deadline_in(
+        url_event("GET", "/events", "steps=20&interval_ms=300"),
+        1500,
+    );
+    let answer = call(&handler, event).await;
+    let events = answer.events().await;
+    let kinds: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["progress", "progress", "progress", "progress", "reconnect"]
+    );
+    let end = answer.chunks.last().unwrap().0;
+    assert!(
+        end <= Duration::from_millis(1000) && end >= Duration::from_millis(950),
+        "ended {end:?} after the start, for a deadline 1500 ms away less 500 ms"
+    );
+    let reconnect: Value = serde_json::from_str(&events[4].data).unwrap();
+    assert_eq!(reconnect["reason"], "deadline");
+    assert_eq!(
+        events[4].id, events[3].id,
+        "the closing block repeats the last id"
+    );
+    assert_eq!(reconnect["lastEventId"], events[3].id.as_str());
+}
+
+/// Plays an EventSource: reconnect with the last id after each response,
+/// stop at 204. Returns each response's events.
+async fn follow(handler: &Handler, query: &str) -> Vec<Vec<eventsource_stream::Event>> {
+    let mut responses = vec![];
+    let mut last_id = String::new();
+    loop {
+        let event = if last_id.is_empty() {
+            url_event("GET", "/events", query)
+        } else {
+            resume_event(query, &last_id)
+        };
+        let answer = call(handler, event).await;
+        if answer.status == 204 {
+            return responses;
+        }
+        assert_eq!(answer.status, 200);
+        let events = answer.events().await;
+        if let Some(last) = events.last() {
+            last_id = last.id.clone();
+        }
+        responses.push(events);
+        assert!(responses.len() < 20, "the job never finished");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn windows_split_a_job_across_responses_with_nothing_lost_or_repeated() {
+    let handler = Handler::new(settings("1000", "2000"));
+    let responses = follow(&handler, "steps=10&interval_ms=300").await;
+    assert!(responses.len() >= 3, "{} responses", responses.len());
+
+    let delivered: Vec<Value> = responses
+        .iter()
+        .flatten()
+        .filter(|e| e.event != "reconnect")
+        .map(|e| serde_json::from_str(&e.data).unwrap())
+        .collect();
+    let steps: Vec<u64> = delivered
+        .iter()
+        .map(|d| d["step"].as_u64().unwrap())
+        .collect();
+    assert_eq!(steps, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10]);
+    assert_eq!(delivered.last().unwrap()["status"], "Processing complete!");
+    let job_id = &delivered[0]["jobId"];
+    assert!(delivered.iter().all(|d| &d["jobId"] == job_id));
+
+    for response in &responses[..responses.len() - 1] {
+        let last = response.last().unwrap();
+        assert_eq!(
+            last.event, "reconnect",
+            "every window ends with a reconnect block"
+        );
+        assert!(last.retry.is_some());
+        assert_eq!(last.id, response[response.len() - 2].id);
+    }
 }
