@@ -11,6 +11,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type { SseAlbOidcOptions, SseAlbOptions } from './sse-alb';
 import {
   DEFAULT_LOG_RETENTION,
   DEFAULT_MEMORY_MB,
@@ -23,9 +24,13 @@ import {
 import {
   type IntegerRange,
   LIMITS,
+  checkAcmCertificateArn,
   checkCorsOrigin,
+  checkHttpsUrl,
   checkIntegerInRange,
   checkInvoker,
+  checkIpv4Cidr,
+  checkSecretNameOrArn,
   checkStackName,
   describeRange,
 } from './validation';
@@ -37,6 +42,8 @@ export const DEFAULT_STACK_NAME = 'SseStreamStack';
 export interface AppSettings {
   readonly stackName: string;
   readonly sseFunction: SseFunctionProps;
+  /** The ALB, when `-c sse:alb=true`. */
+  readonly alb?: SseAlbOptions;
 }
 
 /** One context key as the docs and error messages describe it. */
@@ -55,6 +62,7 @@ const AUTH_TYPES: Record<string, lambda.FunctionUrlAuthType> = {
   AWS_IAM: lambda.FunctionUrlAuthType.AWS_IAM,
   NONE: lambda.FunctionUrlAuthType.NONE,
 };
+const BOOLEANS: Record<string, boolean> = { true: true, false: false };
 const RETENTION_DAYS: readonly number[] = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
 
 const STREAM_KEY_ALLOWED = Object.fromEntries(
@@ -78,7 +86,34 @@ export const CONTEXT_KEYS: readonly ContextKey[] = [
   { key: 'sse:windowMs', allowed: STREAM_KEY_ALLOWED.windowMs, defaultValue: String(DEFAULT_STREAM_SETTINGS.windowMs) },
   { key: 'sse:deadlineMarginMs', allowed: `${STREAM_KEY_ALLOWED.deadlineMarginMs}, shorter than the timeout`, defaultValue: String(DEFAULT_STREAM_SETTINGS.deadlineMarginMs) },
   { key: 'sse:heartbeatMs', allowed: STREAM_KEY_ALLOWED.heartbeatMs, defaultValue: String(DEFAULT_STREAM_SETTINGS.heartbeatMs) },
+  { key: 'sse:batchWindowMs', allowed: `${STREAM_KEY_ALLOWED.batchWindowMs}, with sse:alb plus the deadline margin shorter than the timeout`, defaultValue: String(DEFAULT_STREAM_SETTINGS.batchWindowMs) },
+  { key: 'sse:alb', allowed: 'true | false', defaultValue: 'false' },
+  { key: 'sse:albInternetFacing', allowed: 'true | false (true needs OIDC or sse:albAllowUnauthenticatedInternetFacing=true)', defaultValue: 'false' },
+  { key: 'sse:albAllowUnauthenticatedInternetFacing', allowed: 'true | false (true warns at synth)', defaultValue: 'false' },
+  { key: 'sse:albAllowedCidrs', allowed: 'comma-separated IPv4 CIDR blocks (10.0.0.0/8); 0.0.0.0/0 only when listed; required with sse:alb=true', defaultValue: '(none)' },
+  { key: 'sse:albCertificateArn', allowed: 'an ACM certificate ARN: HTTPS listener on 443', defaultValue: '(none: needs sse:albAllowPlainHttp=true)' },
+  { key: 'sse:albAllowPlainHttp', allowed: 'true | false: plain HTTP listener on 80 when there is no certificate', defaultValue: 'false' },
+  { key: 'sse:albIdleTimeout', allowed: `${describeRange(LIMITS.albIdleTimeoutSeconds)}, longer than the batch window`, defaultValue: '(max(60, batch window in s + 10))' },
+  { key: 'sse:albOidcIssuer', allowed: 'an https:// URL; all six sse:albOidc* keys together, HTTPS only', defaultValue: '(none: no login)' },
+  { key: 'sse:albOidcAuthorizationEndpoint', allowed: 'an https:// URL', defaultValue: '(none)' },
+  { key: 'sse:albOidcTokenEndpoint', allowed: 'an https:// URL', defaultValue: '(none)' },
+  { key: 'sse:albOidcUserInfoEndpoint', allowed: 'an https:// URL', defaultValue: '(none)' },
+  { key: 'sse:albOidcClientId', allowed: 'the OAuth client id', defaultValue: '(none)' },
+  { key: 'sse:albOidcClientSecretName', allowed: 'name or ARN of a Secrets Manager secret holding the client secret', defaultValue: '(none)' },
 ];
+
+/** The `sse:albOidc*` keys and the option each sets; all or none must be given. */
+const OIDC_KEYS: readonly [string, keyof SseAlbOidcOptions, (value: string) => string | undefined][] = [
+  ['sse:albOidcIssuer', 'issuer', checkHttpsUrl],
+  ['sse:albOidcAuthorizationEndpoint', 'authorizationEndpoint', checkHttpsUrl],
+  ['sse:albOidcTokenEndpoint', 'tokenEndpoint', checkHttpsUrl],
+  ['sse:albOidcUserInfoEndpoint', 'userInfoEndpoint', checkHttpsUrl],
+  ['sse:albOidcClientId', 'clientId', checkNotBlank],
+  ['sse:albOidcClientSecretName', 'clientSecretName', checkSecretNameOrArn],
+];
+
+/** Keys that configure the ALB and so need `sse:alb=true`. */
+const ALB_OPTION_KEYS = CONTEXT_KEYS.map((k) => k.key).filter((key) => key.startsWith('sse:alb') && key !== 'sse:alb');
 
 const KNOWN_KEYS = new Set(CONTEXT_KEYS.map((k) => k.key));
 
@@ -105,6 +140,7 @@ export function readAppSettings(context: Readonly<Record<string, unknown>>): App
     windowMs: reader.integer('sse:windowMs', STREAM_ENVIRONMENT.windowMs.range),
     deadlineMarginMs: reader.integer('sse:deadlineMarginMs', STREAM_ENVIRONMENT.deadlineMarginMs.range),
     heartbeatMs: reader.integer('sse:heartbeatMs', STREAM_ENVIRONMENT.heartbeatMs.range),
+    batchWindowMs: reader.integer('sse:batchWindowMs', STREAM_ENVIRONMENT.batchWindowMs.range),
   };
   const timeoutSeconds = reader.integer('sse:timeout', LIMITS.timeoutSeconds);
   const logRetention = reader.oneOf('sse:logRetentionDays', Object.fromEntries(RETENTION_DAYS.map((d) => [String(d), d as logs.RetentionDays])));
@@ -121,12 +157,51 @@ export function readAppSettings(context: Readonly<Record<string, unknown>>): App
       invokers: reader.list('sse:principals', checkInvoker),
       stream,
     },
+    alb: readAlbOptions(context, reader, problems),
   };
 
   if (problems.length > 0) {
     throw new Error(`Invalid context for the lambda-sse app; change:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
   return settings;
+}
+
+/**
+ * The ALB options, when `sse:alb=true`; undefined otherwise. An ALB key
+ * without `sse:alb=true` is a problem: it would be silently ignored.
+ */
+function readAlbOptions(context: Readonly<Record<string, unknown>>, reader: ContextReader, problems: string[]): SseAlbOptions | undefined {
+  const enabled = reader.oneOf('sse:alb', BOOLEANS) ?? false;
+  if (!enabled) {
+    const given = ALB_OPTION_KEYS.filter((key) => context[key] !== undefined);
+    if (given.length > 0) {
+      problems.push(`${given.join(', ')} configure${given.length === 1 ? 's' : ''} the ALB, which is off: add -c sse:alb=true, or remove ${given.length === 1 ? 'it' : 'them'}`);
+    }
+    return undefined;
+  }
+  const idleTimeoutSeconds = reader.integer('sse:albIdleTimeout', LIMITS.albIdleTimeoutSeconds);
+  const oidcGiven = OIDC_KEYS.filter(([key]) => context[key] !== undefined);
+  let oidc: SseAlbOidcOptions | undefined;
+  if (oidcGiven.length > 0 && oidcGiven.length < OIDC_KEYS.length) {
+    const missing = OIDC_KEYS.filter(([key]) => context[key] === undefined).map(([key]) => key);
+    problems.push(`OIDC needs all of ${OIDC_KEYS.map(([key]) => key).join(', ')}; missing ${missing.join(', ')}`);
+  } else if (oidcGiven.length === OIDC_KEYS.length) {
+    const values = OIDC_KEYS.map(([key, option, check]) => [option, reader.text(key, check)] as const);
+    if (values.every(([, value]) => value !== undefined)) oidc = Object.fromEntries(values) as unknown as SseAlbOidcOptions;
+  }
+  return {
+    internetFacing: reader.oneOf('sse:albInternetFacing', BOOLEANS),
+    allowUnauthenticatedInternetFacing: reader.oneOf('sse:albAllowUnauthenticatedInternetFacing', BOOLEANS),
+    allowedCidrs: reader.list('sse:albAllowedCidrs', checkIpv4Cidr),
+    certificateArn: reader.text('sse:albCertificateArn', checkAcmCertificateArn),
+    allowPlainHttp: reader.oneOf('sse:albAllowPlainHttp', BOOLEANS),
+    idleTimeout: idleTimeoutSeconds === undefined ? undefined : Duration.seconds(idleTimeoutSeconds),
+    oidc,
+  };
+}
+
+function checkNotBlank(value: string): string | undefined {
+  return value.trim() === '' ? 'must not be empty' : undefined;
 }
 
 /** Reads one key at a time, recording a problem (and returning undefined) for a bad value. */

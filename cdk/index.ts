@@ -1,6 +1,7 @@
 // The public entry: everything another CDK app or a pipeline needs to reuse
 // the function, the stack or the context parsing.
 export * from './sse-function';
+export * from './sse-alb';
 export * from './sse-stack';
 export * from './context';
 export * from './sse-app';

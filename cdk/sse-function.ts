@@ -70,6 +70,16 @@ export interface SseStreamSettings {
    * @default 15000
    */
   readonly heartbeatMs?: number;
+  /**
+   * How long one buffered answer to an ALB invocation collects events, in ms
+   * (`SSE_BATCH_WINDOW_MS`); the client then reconnects with `Last-Event-ID`
+   * for the next batch. Only ALB invocations use it; Function URL streams do
+   * not. Integer from 1000 to 60000; an `SseAlb` in front of the function
+   * also needs it, plus `deadlineMarginMs`, to be shorter than the timeout.
+   *
+   * @default 5000
+   */
+  readonly batchWindowMs?: number;
 }
 
 /** The stream settings with every default filled in. */
@@ -82,6 +92,7 @@ export const DEFAULT_STREAM_SETTINGS: ResolvedStreamSettings = {
   windowMs: 120_000,
   deadlineMarginMs: 2_000,
   heartbeatMs: 15_000,
+  batchWindowMs: 5_000,
 };
 
 /**
@@ -95,6 +106,7 @@ export const STREAM_ENVIRONMENT: { readonly [K in keyof ResolvedStreamSettings]:
   windowMs: { variable: 'SSE_WINDOW_MS', range: LIMITS.windowMs },
   deadlineMarginMs: { variable: 'SSE_DEADLINE_MARGIN_MS', range: LIMITS.deadlineMarginMs },
   heartbeatMs: { variable: 'SSE_HEARTBEAT_MS', range: LIMITS.heartbeatMs },
+  batchWindowMs: { variable: 'SSE_BATCH_WINDOW_MS', range: LIMITS.batchWindowMs },
 };
 
 /** The workspace root manifest of this repository (a virtual workspace). */

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { SseAlb, type SseAlbOptions } from './sse-alb';
 import { SseFunction, type SseFunctionProps } from './sse-function';
 
 export interface SseStreamStackProps extends StackProps {
@@ -9,6 +10,15 @@ export interface SseStreamStackProps extends StackProps {
    * @default - every SseFunction default: arm64, 128 MB, 300 s, AWS_IAM, no CORS
    */
   readonly sseFunction?: SseFunctionProps;
+  /**
+   * Adds an Application Load Balancer in front of the function: a buffered
+   * path (one batch window of events per answer) for clients in a VPC, an own
+   * certificate, or OIDC login. Give at least `allowedCidrs` (or
+   * `allowedPeers`) and `certificateArn` (or `allowPlainHttp`).
+   *
+   * @default - no ALB: only the streaming Function URL
+   */
+  readonly alb?: SseAlbOptions;
 }
 
 /**
@@ -17,6 +27,8 @@ export interface SseStreamStackProps extends StackProps {
  */
 export class SseStreamStack extends Stack {
   public readonly sseFunction: SseFunction;
+  /** The ALB, when `alb` was given. */
+  public readonly alb?: SseAlb;
 
   constructor(scope: Construct, id: string, props: SseStreamStackProps = {}) {
     super(scope, id, {
@@ -42,5 +54,13 @@ export class SseStreamStack extends Stack {
       description: 'Streams /events; uses AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN from the environment',
       value: this.sseFunction.curlCommand('events'),
     });
+
+    if (props.alb) {
+      this.alb = new SseAlb(this, 'Alb', { ...props.alb, sseFunction: this.sseFunction });
+      new CfnOutput(this, 'AlbUrl', {
+        description: 'ALB URL (buffered: one batch window of events per answer); GET <url>/events, GET <url>/health. With a certificate, point your domain at this name',
+        value: this.alb.url,
+      });
+    }
   }
 }

@@ -35,6 +35,12 @@ export const LIMITS = {
   deadlineMarginMs: { min: 100, max: 60_000, unit: 'ms' },
   /** `SSE_HEARTBEAT_MS`: idle time after which a `: keep-alive` comment is sent. */
   heartbeatMs: { min: 1_000, max: 300_000, unit: 'ms' },
+  /** `SSE_BATCH_WINDOW_MS`: how long one buffered (ALB) answer collects events. */
+  batchWindowMs: { min: 1_000, max: 60_000, unit: 'ms' },
+  /** ALB idle timeout (`idle_timeout.timeout_seconds`). */
+  albIdleTimeoutSeconds: { min: 1, max: 4_000, unit: 's' },
+  /** Days the ALB access logs are kept before the bucket's lifecycle rule deletes them. */
+  accessLogRetentionDays: { min: 1, unit: 'days' },
 } as const satisfies Record<string, IntegerRange>;
 
 /** Describes a range as a user reads it: "an integer from 128 to 10240 (MB)". */
@@ -108,4 +114,89 @@ export function checkMarginFitsTimeout(deadlineMarginMs: number, timeoutSeconds:
     ? undefined
     : `must be shorter than the timeout (${timeoutSeconds} s = ${timeoutMs} ms), got ${deadlineMarginMs} ms: ` +
       'every response would end as soon as it starts; lower the deadline margin or raise the timeout';
+}
+
+/**
+ * A buffered (ALB) answer holds the events of one batch window and must be
+ * sent before the deadline margin; a window that does not fit the timeout
+ * would be cut by Lambda, and the ALB would answer 502 instead of a batch.
+ */
+export function checkBatchWindowFitsTimeout(batchWindowMs: number, deadlineMarginMs: number, timeoutSeconds: number): string | undefined {
+  const timeoutMs = timeoutSeconds * 1000;
+  return batchWindowMs + deadlineMarginMs < timeoutMs
+    ? undefined
+    : `plus the deadline margin (${batchWindowMs} ms + ${deadlineMarginMs} ms) must be shorter than the timeout (${timeoutSeconds} s = ${timeoutMs} ms): ` +
+      'Lambda would cut every buffered (ALB) answer before it is sent; lower the batch window or raise the timeout';
+}
+
+/**
+ * The ALB drops a connection that sees no data for the idle timeout, and a
+ * buffered answer sends nothing until its batch window is over: an idle
+ * timeout not longer than the window would cut every answer.
+ */
+export function checkIdleTimeoutFitsBatchWindow(idleTimeoutSeconds: number, batchWindowMs: number): string | undefined {
+  const idleMs = idleTimeoutSeconds * 1000;
+  return idleMs > batchWindowMs
+    ? undefined
+    : `must be longer than the batch window (${batchWindowMs} ms), got ${idleTimeoutSeconds} s = ${idleMs} ms: ` +
+      'the ALB would drop every answer before its batch is complete; raise the idle timeout or lower the batch window';
+}
+
+/**
+ * An IPv4 CIDR block in canonical form (`10.0.0.0/8`): the address is the
+ * network address of the block, so what is written is what is allowed.
+ */
+export function checkIpv4Cidr(cidr: string): string | undefined {
+  const hint = 'must be an IPv4 CIDR block like 10.0.0.0/8 or 203.0.113.7/32';
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!match) return `${hint}, got ${JSON.stringify(cidr)}`;
+  const octets = match.slice(1, 5).map(Number);
+  const prefix = Number(match[5]);
+  if (octets.some((o, i) => o > 255 || String(o) !== match[i + 1]) || prefix > 32) return `${hint}, got ${JSON.stringify(cidr)}`;
+  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const size = 2 ** (32 - prefix);
+  const network = address - (address % size);
+  if (network !== address) {
+    const canonical = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join('.');
+    return `has host bits set: ${cidr} is the block ${canonical}/${prefix}; write ${canonical}/${prefix}, or ${octets.join('.')}/32 for one address`;
+  }
+  return undefined;
+}
+
+const ACM_CERTIFICATE_ARN = /^arn:aws(?:-[a-z]+)*:acm:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** An ACM certificate ARN, as an HTTPS listener takes it. */
+export function checkAcmCertificateArn(arn: string): string | undefined {
+  return ACM_CERTIFICATE_ARN.test(arn)
+    ? undefined
+    : `must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>) in the ALB's region, got ${JSON.stringify(arn)}`;
+}
+
+/** An absolute https URL, as OIDC issuers and endpoints must be. */
+export function checkHttpsUrl(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `must be an absolute https:// URL, got ${JSON.stringify(url)}`;
+  }
+  return parsed.protocol === 'https:' && parsed.hostname !== '' && !/\s/.test(url)
+    ? undefined
+    : `must be an absolute https:// URL, got ${JSON.stringify(url)}`;
+}
+
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SECRET_ARN = /^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
+
+/**
+ * A Secrets Manager secret by name or ARN. The client secret itself never
+ * appears in the template, only a `{{resolve:secretsmanager:...}}` reference.
+ */
+export function checkSecretNameOrArn(value: string): string | undefined {
+  if (value.startsWith('arn:')) {
+    return SECRET_ARN.test(value) ? undefined : `must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>) or name, got ${JSON.stringify(value)}`;
+  }
+  return SECRET_NAME.test(value)
+    ? undefined
+    : `must be a Secrets Manager secret name (1 to 512 of A-Z a-z 0-9 / _ + = . @ -) or ARN, got ${JSON.stringify(value)}`;
 }

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { buildSseApp } from '../cdk/sse-app';
 import { CDK_JSON_CONTEXT, REPO_ROOT, testOutdir } from './helpers';
@@ -39,16 +40,42 @@ describe('the app with cdk-nag AwsSolutionsChecks', () => {
       'sse:heartbeatMs': '10000',
     }],
     ['a public URL', { 'sse:authType': 'NONE', 'sse:reservedConcurrency': '5', 'sse:corsOrigins': '*' }],
+    ['an internal plain-HTTP ALB', { 'sse:alb': 'true', 'sse:albAllowedCidrs': '10.0.0.0/8', 'sse:albAllowPlainHttp': 'true' }],
+    ['an internet-facing HTTPS ALB with OIDC', {
+      'sse:alb': 'true',
+      'sse:albInternetFacing': 'true',
+      'sse:albAllowedCidrs': '0.0.0.0/0',
+      'sse:albCertificateArn': 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d',
+      'sse:albOidcIssuer': 'https://login.example.com',
+      'sse:albOidcAuthorizationEndpoint': 'https://login.example.com/oauth2/authorize',
+      'sse:albOidcTokenEndpoint': 'https://login.example.com/oauth2/token',
+      'sse:albOidcUserInfoEndpoint': 'https://login.example.com/oauth2/userinfo',
+      'sse:albOidcClientId': 'sse-alb',
+      'sse:albOidcClientSecretName': 'sse/alb-oidc-client-secret',
+      'sse:batchWindowMs': '10000',
+      'sse:albIdleTimeout': '30',
+    }],
+    ['an internet-facing ALB allowed without login', {
+      'sse:alb': 'true',
+      'sse:albInternetFacing': 'true',
+      'sse:albAllowUnauthenticatedInternetFacing': 'true',
+      'sse:albAllowedCidrs': '203.0.113.0/24',
+      'sse:albAllowPlainHttp': 'true',
+    }],
+  ];
+  const expectedWarnings = (context: Record<string, unknown>): string[] => [
+    ...(context['sse:authType'] === 'NONE' ? ['Annotation::lambda-sse:publicFunctionUrl'] : []),
+    ...(context['sse:albAllowUnauthenticatedInternetFacing'] === 'true' ? ['Annotation::lambda-sse:unauthenticatedInternetFacingAlb'] : []),
   ];
   for (const [name, context] of variants) {
-    it(`synthesizes ${name} with no unacknowledged finding (a public URL only warns)`, () => {
+    it(`synthesizes ${name} with no unacknowledged finding (a public URL or an unauthenticated ALB only warns)`, () => {
       const sseApp = app(context);
       buildSseApp(sseApp);
       const assembly = sseApp.synth();
       const report: ValidationReport = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'));
       assert.deepEqual(report.pluginReports.filter((r) => r.conclusion !== 'success'), []);
       const warnings = report.pluginReports.flatMap((r) => r.violations.map((v) => v.ruleName));
-      assert.deepEqual(warnings, context['sse:authType'] === 'NONE' ? ['Annotation::lambda-sse:publicFunctionUrl'] : []);
+      assert.deepEqual(warnings, expectedWarnings(context));
     });
   }
 
@@ -60,6 +87,17 @@ describe('the app with cdk-nag AwsSolutionsChecks', () => {
     const report: ValidationReport = JSON.parse(fs.readFileSync(path.join(sseApp.outdir, 'validation-report.json'), 'utf8'));
     assert.deepEqual(report.pluginReports.filter((r) => r.conclusion === 'failure').map((r) => r.pluginName), ['AwsSolutions']);
     assert.match(JSON.stringify(report), /AwsSolutions-IAM5\[Resource::\*\]/);
+  });
+});
+
+describe('the ALB acknowledgements are scoped', () => {
+  it('still fails synth on an open ingress rule nobody listed in sse:albAllowedCidrs', () => {
+    const sseApp = app({ 'sse:alb': 'true', 'sse:albAllowedCidrs': '10.0.0.0/8', 'sse:albAllowPlainHttp': 'true' });
+    const stack = buildSseApp(sseApp);
+    stack.alb!.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80));
+    assert.throws(() => sseApp.synth(), /Validation failed/);
+    const report: ValidationReport = JSON.parse(fs.readFileSync(path.join(sseApp.outdir, 'validation-report.json'), 'utf8'));
+    assert.deepEqual(report.pluginReports.flatMap((r) => r.violations.map((v) => v.ruleName)), ['AwsSolutions-EC23']);
   });
 });
 
@@ -80,6 +118,7 @@ describe('the app reads its context', () => {
       SSE_WINDOW_MS: '120000',
       SSE_DEADLINE_MARGIN_MS: '2000',
       SSE_HEARTBEAT_MS: '15000',
+      SSE_BATCH_WINDOW_MS: '5000',
     });
     assert.deepEqual(variables({ 'sse:windowMs': '60000', 'sse:deadlineMarginMs': '3000', 'sse:heartbeatMs': '10000' }), {
       SSE_RETRY_MS: '5000',
@@ -88,6 +127,7 @@ describe('the app reads its context', () => {
       SSE_WINDOW_MS: '60000',
       SSE_DEADLINE_MARGIN_MS: '3000',
       SSE_HEARTBEAT_MS: '10000',
+      SSE_BATCH_WINDOW_MS: '5000',
     });
   });
 
@@ -97,6 +137,42 @@ describe('the app reads its context', () => {
       /stream\.deadlineMarginMs must be shorter than the timeout \(3 s = 3000 ms\), got 3000 ms: every response would end as soon as it starts; lower the deadline margin or raise the timeout/,
     );
     assert.throws(() => buildSseApp(app({ 'sse:timeout': '1' })), /stream\.deadlineMarginMs must be shorter than the timeout \(1 s = 1000 ms\), got 2000 ms/);
+  });
+
+  it('adds the ALB on sse:alb=true and prints its URL', () => {
+    const template = Template.fromStack(buildSseApp(app({ 'sse:alb': 'true', 'sse:albAllowedCidrs': '10.0.0.0/8', 'sse:albAllowPlainHttp': 'true', 'sse:albIdleTimeout': '75' })));
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 1);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internal',
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'idle_timeout.timeout_seconds', Value: '75' }]),
+    });
+    assert.match(JSON.stringify(template.toJSON().Outputs.AlbUrl.Value), /"http:\/\/"/);
+  });
+
+  it('fails synth on sse:alb=true without sources or a listener, naming the keys to set', () => {
+    assert.throws(() => buildSseApp(app({ 'sse:alb': 'true' })), (error: Error) =>
+      /allowedCidrs and allowedPeers are both empty.*-c sse:albAllowedCidrs=10\.0\.0\.0\/8/.test(error.message) &&
+      /no listener: give certificateArn .*\(-c sse:albAllowPlainHttp=true\)/.test(error.message));
+  });
+
+  it('fails synth on an internet-facing ALB without login unless allowed', () => {
+    assert.throws(
+      () => buildSseApp(app({ 'sse:alb': 'true', 'sse:albInternetFacing': 'true', 'sse:albAllowedCidrs': '0.0.0.0/0', 'sse:albAllowPlainHttp': 'true' })),
+      /internetFacing without oidc would let anyone .* or set allowUnauthenticatedInternetFacing to true \(-c sse:albAllowUnauthenticatedInternetFacing=true\)/,
+    );
+  });
+
+  it('fails synth when the ALB idle timeout does not exceed the batch window', () => {
+    assert.throws(
+      () => buildSseApp(app({ 'sse:alb': 'true', 'sse:albAllowedCidrs': '10.0.0.0/8', 'sse:albAllowPlainHttp': 'true', 'sse:batchWindowMs': '30000', 'sse:albIdleTimeout': '30' })),
+      /idleTimeout must be longer than the batch window \(30000 ms\), got 30 s = 30000 ms/,
+    );
+  });
+
+  it('fails synth when the batch window and margin do not fit the timeout of a function behind the ALB', () => {
+    const alb = { 'sse:alb': 'true', 'sse:albAllowedCidrs': '10.0.0.0/8', 'sse:albAllowPlainHttp': 'true' };
+    assert.doesNotThrow(() => buildSseApp(app({ 'sse:timeout': '10', 'sse:batchWindowMs': '9000' })));
+    assert.throws(() => buildSseApp(app({ ...alb, 'sse:timeout': '10', 'sse:batchWindowMs': '9000' })), /stream\.batchWindowMs plus the deadline margin \(9000 ms \+ 2000 ms\) must be shorter than the timeout \(10 s = 10000 ms\)/);
   });
 
   it('fails before building anything on a bad key', () => {

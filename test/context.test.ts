@@ -30,7 +30,9 @@ describe('readAppSettings', () => {
       windowMs: undefined,
       deadlineMarginMs: undefined,
       heartbeatMs: undefined,
+      batchWindowMs: undefined,
     });
+    assert.equal(settings.alb, undefined);
   });
 
   it('ignores keys that belong to CDK: feature flags, aws:cdk:*, cached lookups', () => {
@@ -57,6 +59,7 @@ describe('readAppSettings', () => {
       'sse:windowMs': '60000',
       'sse:deadlineMarginMs': '3000',
       'sse:heartbeatMs': '10000',
+      'sse:batchWindowMs': '2500',
     });
     const fn = settings.sseFunction;
     assert.equal(settings.stackName, 'SseDev');
@@ -67,7 +70,7 @@ describe('readAppSettings', () => {
     assert.equal(fn.logRetention, logs.RetentionDays.ONE_WEEK);
     assert.deepEqual(fn.corsAllowedOrigins, ['https://app.example.com', 'http://localhost:3000']);
     assert.equal(fn.reservedConcurrentExecutions, 10);
-    assert.deepEqual(fn.stream, { retryMs: 1500, jobSteps: 5, jobIntervalMs: 250, windowMs: 60_000, deadlineMarginMs: 3_000, heartbeatMs: 10_000 });
+    assert.deepEqual(fn.stream, { retryMs: 1500, jobSteps: 5, jobIntervalMs: 250, windowMs: 60_000, deadlineMarginMs: 3_000, heartbeatMs: 10_000, batchWindowMs: 2_500 });
   });
 
   it('reads principals, and numbers and lists as cdk.json writes them', () => {
@@ -85,6 +88,70 @@ describe('readAppSettings', () => {
 
   it('reads a comma-separated principals list', () => {
     assert.deepEqual(readAppSettings({ 'sse:principals': '123456789012,210987654321' }).sseFunction.invokers, ['123456789012', '210987654321']);
+  });
+});
+
+const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
+const OIDC_CONTEXT = {
+  'sse:albOidcIssuer': 'https://login.example.com',
+  'sse:albOidcAuthorizationEndpoint': 'https://login.example.com/oauth2/authorize',
+  'sse:albOidcTokenEndpoint': 'https://login.example.com/oauth2/token',
+  'sse:albOidcUserInfoEndpoint': 'https://login.example.com/oauth2/userinfo',
+  'sse:albOidcClientId': 'sse-alb',
+  'sse:albOidcClientSecretName': 'sse/alb-oidc-client-secret',
+};
+
+describe('readAppSettings: the ALB', () => {
+  it('adds no ALB without sse:alb, or with sse:alb=false', () => {
+    assert.equal(readAppSettings({}).alb, undefined);
+    assert.equal(readAppSettings({ 'sse:alb': 'false' }).alb, undefined);
+    assert.equal(readAppSettings({ 'sse:alb': false }).alb, undefined);
+  });
+
+  it('reads an internal plain-HTTP ALB, leaving the rest to the construct defaults', () => {
+    const alb = readAppSettings({ 'sse:alb': 'true', 'sse:albAllowedCidrs': '10.0.0.0/8, 192.168.0.0/16', 'sse:albAllowPlainHttp': 'true' }).alb;
+    assert.deepEqual(alb, {
+      internetFacing: undefined,
+      allowUnauthenticatedInternetFacing: undefined,
+      allowedCidrs: ['10.0.0.0/8', '192.168.0.0/16'],
+      certificateArn: undefined,
+      allowPlainHttp: true,
+      idleTimeout: undefined,
+      oidc: undefined,
+    });
+  });
+
+  it('reads every ALB key, booleans and lists as cdk.json writes them too', () => {
+    const alb = readAppSettings({
+      'sse:alb': true,
+      'sse:albInternetFacing': true,
+      'sse:albAllowUnauthenticatedInternetFacing': 'false',
+      'sse:albAllowedCidrs': ['0.0.0.0/0'],
+      'sse:albCertificateArn': CERTIFICATE_ARN,
+      'sse:albAllowPlainHttp': 'false',
+      'sse:albIdleTimeout': '90',
+      ...OIDC_CONTEXT,
+    }).alb!;
+    assert.equal(alb.internetFacing, true);
+    assert.equal(alb.allowUnauthenticatedInternetFacing, false);
+    assert.deepEqual(alb.allowedCidrs, ['0.0.0.0/0']);
+    assert.equal(alb.certificateArn, CERTIFICATE_ARN);
+    assert.equal(alb.allowPlainHttp, false);
+    assert.equal(alb.idleTimeout?.toSeconds(), 90);
+    assert.deepEqual(alb.oidc, {
+      issuer: 'https://login.example.com',
+      authorizationEndpoint: 'https://login.example.com/oauth2/authorize',
+      tokenEndpoint: 'https://login.example.com/oauth2/token',
+      userInfoEndpoint: 'https://login.example.com/oauth2/userinfo',
+      clientId: 'sse-alb',
+      clientSecretName: 'sse/alb-oidc-client-secret',
+    });
+  });
+
+  it('takes a client secret ARN', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:sse/oidc-AbCdEf';
+    const alb = readAppSettings({ 'sse:alb': 'true', 'sse:albCertificateArn': CERTIFICATE_ARN, ...OIDC_CONTEXT, 'sse:albOidcClientSecretName': arn }).alb!;
+    assert.equal(alb.oidc?.clientSecretName, arn);
   });
 });
 
@@ -110,6 +177,32 @@ describe('readAppSettings rejects', () => {
     ['a heartbeat too short', { 'sse:heartbeatMs': '999' }, '-c sse:heartbeatMs=999: must be an integer from 1000 to 300000 (ms), got 999'],
     ['a heartbeat too long', { 'sse:heartbeatMs': '300001' }, '-c sse:heartbeatMs=300001: must be an integer from 1000 to 300000 (ms), got 300001'],
     ['a bad stack name', { 'sse:stackName': 'my_stack' }, '-c sse:stackName=my_stack: must start with a letter and hold only letters, digits and hyphens'],
+    ['a batch window too short', { 'sse:batchWindowMs': '999' }, '-c sse:batchWindowMs=999: must be an integer from 1000 to 60000 (ms), got 999'],
+    ['a batch window too long', { 'sse:batchWindowMs': '60001' }, '-c sse:batchWindowMs=60001: must be an integer from 1000 to 60000 (ms), got 60001'],
+    ['sse:alb that is not a boolean', { 'sse:alb': 'yes' }, '-c sse:alb=yes: must be one of true, false'],
+    ['an ALB key without sse:alb=true', { 'sse:albAllowedCidrs': '10.0.0.0/8' }, 'sse:albAllowedCidrs configures the ALB, which is off: add -c sse:alb=true, or remove it'],
+    [
+      'ALB keys with sse:alb=false',
+      { 'sse:alb': 'false', 'sse:albInternetFacing': 'true', 'sse:albOidcClientId': 'x' },
+      'sse:albInternetFacing, sse:albOidcClientId configure the ALB, which is off: add -c sse:alb=true, or remove them',
+    ],
+    ['a bad CIDR', { 'sse:alb': 'true', 'sse:albAllowedCidrs': '10.0.0.0/8,10.0.0.256/32' }, '-c sse:albAllowedCidrs=10.0.0.0/8,10.0.0.256/32: must be an IPv4 CIDR block like 10.0.0.0/8'],
+    ['a CIDR with host bits', { 'sse:alb': 'true', 'sse:albAllowedCidrs': '192.168.1.1/24' }, '-c sse:albAllowedCidrs=192.168.1.1/24: has host bits set: 192.168.1.1/24 is the block 192.168.1.0/24'],
+    ['a certificate that is not an ACM ARN', { 'sse:alb': 'true', 'sse:albCertificateArn': 'my-cert' }, '-c sse:albCertificateArn=my-cert: must be an ACM certificate ARN'],
+    ['a non-boolean internet-facing', { 'sse:alb': 'true', 'sse:albInternetFacing': 'public' }, '-c sse:albInternetFacing=public: must be one of true, false'],
+    ['a non-boolean plain HTTP', { 'sse:alb': 'true', 'sse:albAllowPlainHttp': '1' }, '-c sse:albAllowPlainHttp=1: must be one of true, false'],
+    ['a non-boolean unauthenticated opt-in', { 'sse:alb': 'true', 'sse:albAllowUnauthenticatedInternetFacing': 'yes' }, '-c sse:albAllowUnauthenticatedInternetFacing=yes: must be one of true, false'],
+    ['an idle timeout over 4000 s', { 'sse:alb': 'true', 'sse:albIdleTimeout': '4001' }, '-c sse:albIdleTimeout=4001: must be an integer from 1 to 4000 (s), got 4001'],
+    ['an idle timeout with a unit', { 'sse:alb': 'true', 'sse:albIdleTimeout': '60s' }, '-c sse:albIdleTimeout=60s: must be an integer from 1 to 4000 (s)'],
+    [
+      'part of the OIDC keys',
+      { 'sse:alb': 'true', 'sse:albOidcIssuer': 'https://login.example.com', 'sse:albOidcClientId': 'x' },
+      'OIDC needs all of sse:albOidcIssuer, sse:albOidcAuthorizationEndpoint, sse:albOidcTokenEndpoint, sse:albOidcUserInfoEndpoint, sse:albOidcClientId, sse:albOidcClientSecretName; ' +
+        'missing sse:albOidcAuthorizationEndpoint, sse:albOidcTokenEndpoint, sse:albOidcUserInfoEndpoint, sse:albOidcClientSecretName',
+    ],
+    ['an OIDC endpoint over http', { 'sse:alb': 'true', ...OIDC_CONTEXT, 'sse:albOidcIssuer': 'http://login.example.com' }, '-c sse:albOidcIssuer=http://login.example.com: must be an absolute https:// URL'],
+    ['an empty OIDC client id', { 'sse:alb': 'true', ...OIDC_CONTEXT, 'sse:albOidcClientId': '' }, '-c sse:albOidcClientId=: must not be empty'],
+    ['a client secret that is a value, not a name', { 'sse:alb': 'true', ...OIDC_CONTEXT, 'sse:albOidcClientSecretName': 's3cr3t value' }, '-c sse:albOidcClientSecretName=s3cr3t value: must be a Secrets Manager secret name'],
     ['principals given as an object', { 'sse:principals': { a: 1 } }, '-c sse:principals={"a":1}: must be a comma-separated string or a list of strings'],
   ];
   for (const [name, context, expected] of cases) {
@@ -117,12 +210,13 @@ describe('readAppSettings rejects', () => {
   }
 
   it('an unknown sse: key, listing the keys the app reads', () => {
-    assert.match(contextError({ 'sse:memroy': '256' }), /unknown context key sse:memroy; this app reads sse:stackName, sse:architecture, .*sse:jobIntervalMs, sse:windowMs, sse:deadlineMarginMs, sse:heartbeatMs$/m);
+    assert.match(contextError({ 'sse:memroy': '256' }), /unknown context key sse:memroy; this app reads sse:stackName, sse:architecture, .*sse:jobIntervalMs, sse:windowMs, sse:deadlineMarginMs, sse:heartbeatMs, sse:batchWindowMs, sse:alb, sse:albInternetFacing, .*sse:albOidcClientSecretName$/m);
   });
 
   it('a known key typed without its prefix', () => {
     assert.match(contextError({ memory: '256' }), /context key memory is not read by this app; did you mean sse:memory\?/);
     assert.match(contextError({ windowMs: '60000' }), /context key windowMs is not read by this app; did you mean sse:windowMs\?/);
+    assert.match(contextError({ alb: 'true' }), /context key alb is not read by this app; did you mean sse:alb\?/);
   });
 
   it('every problem in one message', () => {
@@ -148,6 +242,21 @@ describe('CONTEXT_KEYS', () => {
       { key: 'sse:deadlineMarginMs', allowed: 'an integer from 100 to 60000 (ms), shorter than the timeout', defaultValue: '2000' },
       { key: 'sse:heartbeatMs', allowed: 'an integer from 1000 to 300000 (ms)', defaultValue: '15000' },
     ]);
+  });
+});
+
+describe('CONTEXT_KEYS: the ALB', () => {
+  it('lists the batch window and every ALB key, with allowed values and defaults', () => {
+    const rows = Object.fromEntries(CONTEXT_KEYS.map(({ key, allowed, defaultValue }) => [key, { allowed, defaultValue }]));
+    assert.deepEqual(rows['sse:batchWindowMs'], { allowed: 'an integer from 1000 to 60000 (ms), with sse:alb plus the deadline margin shorter than the timeout', defaultValue: '5000' });
+    assert.deepEqual(rows['sse:alb'], { allowed: 'true | false', defaultValue: 'false' });
+    assert.deepEqual(rows['sse:albIdleTimeout'], { allowed: 'an integer from 1 to 4000 (s), longer than the batch window', defaultValue: '(max(60, batch window in s + 10))' });
+    for (const key of [
+      'sse:albInternetFacing', 'sse:albAllowUnauthenticatedInternetFacing', 'sse:albAllowedCidrs', 'sse:albCertificateArn', 'sse:albAllowPlainHttp',
+      'sse:albOidcIssuer', 'sse:albOidcAuthorizationEndpoint', 'sse:albOidcTokenEndpoint', 'sse:albOidcUserInfoEndpoint', 'sse:albOidcClientId', 'sse:albOidcClientSecretName',
+    ]) {
+      assert.ok(rows[key], `${key} is not documented`);
+    }
   });
 });
 

@@ -59,6 +59,7 @@ describe('SseFunction defaults', () => {
           SSE_WINDOW_MS: '120000',
           SSE_DEADLINE_MARGIN_MS: '2000',
           SSE_HEARTBEAT_MS: '15000',
+          SSE_BATCH_WINDOW_MS: '5000',
         },
       },
     });
@@ -102,7 +103,7 @@ describe('SseFunction props', () => {
   });
 
   it('passes stream settings as environment variables', () => {
-    const stream = { retryMs: 1500, jobSteps: 5, jobIntervalMs: 250, windowMs: 60_000, deadlineMarginMs: 3_000, heartbeatMs: 10_000 };
+    const stream = { retryMs: 1500, jobSteps: 5, jobIntervalMs: 250, windowMs: 60_000, deadlineMarginMs: 3_000, heartbeatMs: 10_000, batchWindowMs: 2_500 };
     const { template, sse } = buildFunction({ stream });
     template.hasResourceProperties(FUNCTION, {
       Environment: {
@@ -113,6 +114,7 @@ describe('SseFunction props', () => {
           SSE_WINDOW_MS: '60000',
           SSE_DEADLINE_MARGIN_MS: '3000',
           SSE_HEARTBEAT_MS: '10000',
+          SSE_BATCH_WINDOW_MS: '2500',
         },
       },
     });
@@ -129,6 +131,7 @@ describe('SseFunction props', () => {
           SSE_WINDOW_MS: '120000',
           SSE_DEADLINE_MARGIN_MS: '2000',
           SSE_HEARTBEAT_MS: '15000',
+          SSE_BATCH_WINDOW_MS: '5000',
         },
       },
     });
@@ -157,6 +160,13 @@ describe('SseFunction props', () => {
     template.hasResourceProperties(URL, { AuthType: 'NONE', InvokeMode: 'RESPONSE_STREAM' });
     const warnings = annotations.findWarning('/Test/Sse', Match.stringLikeRegexp('authType NONE: anyone on the internet can open streams'));
     assert.equal(warnings.length, 1);
+  });
+
+  it('accepts a short timeout whatever the batch window: only an ALB waits for it', () => {
+    buildFunction({ timeout: Duration.seconds(3), stream: { batchWindowMs: 60_000 } }).template.hasResourceProperties(FUNCTION, {
+      Timeout: 3,
+      Environment: { Variables: Match.objectLike({ SSE_BATCH_WINDOW_MS: '60000' }) },
+    });
   });
 
   it('does not warn about a default job longer than the timeout: responses end in windows and clients resume', () => {
@@ -228,6 +238,8 @@ describe('SseFunction rejects invalid props before building', () => {
     ['margin too long', { stream: { deadlineMarginMs: 60_001 } }, /stream\.deadlineMarginMs must be an integer from 100 to 60000 \(ms\), got 60001/],
     ['heartbeat too short', { stream: { heartbeatMs: 999 } }, /stream\.heartbeatMs must be an integer from 1000 to 300000 \(ms\), got 999/],
     ['heartbeat too long', { stream: { heartbeatMs: 300_001 } }, /stream\.heartbeatMs must be an integer from 1000 to 300000 \(ms\), got 300001/],
+    ['batch window too short', { stream: { batchWindowMs: 999 } }, /stream\.batchWindowMs must be an integer from 1000 to 60000 \(ms\), got 999/],
+    ['batch window too long', { stream: { batchWindowMs: 60_001 } }, /stream\.batchWindowMs must be an integer from 1000 to 60000 \(ms\), got 60001/],
     ['a fractional window', { stream: { windowMs: 1500.5 } }, /stream\.windowMs must be an integer from 1000 to 900000 \(ms\), got 1500\.5/],
     [
       'the default margin with a 1 s timeout',

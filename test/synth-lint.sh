@@ -9,9 +9,11 @@
 # templates differ from the arm64 default only in `Architectures`; the
 # arm64 template itself is covered by the assertion tests.
 #
-# Three configurations are linted: the defaults (left in ./cdk.out for a
+# Five configurations are linted: the defaults (left in ./cdk.out for a
 # look), every IAM option (resource-policy grants, CORS, reserved
-# concurrency, every stream setting) and a public URL.
+# concurrency, every stream setting), a public URL, an internal plain-HTTP
+# ALB in a new isolated VPC, and an internet-facing HTTPS ALB with OIDC
+# login (a dummy certificate ARN and secret name: synth resolves neither).
 #
 # Ignored cfn-lint rules, each with its reason:
 #   W3005  CDK adds DependsOn from the function to its role and the role's
@@ -47,6 +49,17 @@ synth "$variants_dir/iam" \
   -c sse:retryMs=1000 -c sse:jobSteps=100 -c sse:jobIntervalMs=100 \
   -c sse:windowMs=60000 -c sse:deadlineMarginMs=3000 -c sse:heartbeatMs=10000
 synth "$variants_dir/public" -c sse:authType=NONE -c sse:reservedConcurrency=5
+synth "$variants_dir/alb-internal" \
+  -c sse:alb=true -c sse:albAllowedCidrs=10.0.0.0/8 -c sse:albAllowPlainHttp=true
+synth "$variants_dir/alb-oidc" \
+  -c sse:alb=true -c sse:albInternetFacing=true -c sse:albAllowedCidrs=0.0.0.0/0 \
+  -c sse:albCertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d \
+  -c sse:albOidcIssuer=https://login.example.com \
+  -c sse:albOidcAuthorizationEndpoint=https://login.example.com/oauth2/authorize \
+  -c sse:albOidcTokenEndpoint=https://login.example.com/oauth2/token \
+  -c sse:albOidcUserInfoEndpoint=https://login.example.com/oauth2/userinfo \
+  -c sse:albOidcClientId=sse-alb -c sse:albOidcClientSecretName=sse/alb-oidc-client-secret \
+  -c sse:batchWindowMs=10000 -c sse:albIdleTimeout=30
 
 echo "==> cfn-lint $(cfn-lint --version | cut -d' ' -f2)" >&2
 cfn-lint --ignore-checks W3005 -- "$root"/cdk.out/*.template.json "$variants_dir"/*/*.template.json

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   LIMITS,
+  checkAcmCertificateArn,
+  checkBatchWindowFitsTimeout,
   checkCorsOrigin,
+  checkHttpsUrl,
+  checkIdleTimeoutFitsBatchWindow,
+  checkIpv4Cidr,
+  checkSecretNameOrArn,
   checkIntegerInRange,
   checkInvoker,
   checkMarginFitsTimeout,
@@ -36,6 +42,7 @@ describe('checkIntegerInRange', () => {
     assert.equal(describeRange(LIMITS.windowMs), 'an integer from 1000 to 900000 (ms)');
     assert.equal(describeRange(LIMITS.deadlineMarginMs), 'an integer from 100 to 60000 (ms)');
     assert.equal(describeRange(LIMITS.heartbeatMs), 'an integer from 1000 to 300000 (ms)');
+    assert.equal(describeRange(LIMITS.batchWindowMs), 'an integer from 1000 to 60000 (ms)');
     assert.equal(describeRange(LIMITS.timeoutSeconds), 'an integer from 1 to 900 (s)');
   });
 });
@@ -90,5 +97,92 @@ describe('checkMarginFitsTimeout', () => {
         'lower the deadline margin or raise the timeout',
     );
     assert.match(checkMarginFitsTimeout(60_000, 30) ?? '', /^must be shorter than the timeout \(30 s = 30000 ms\), got 60000 ms: every response would end as soon as it starts/);
+  });
+});
+
+describe('checkBatchWindowFitsTimeout', () => {
+  it('accepts a window that with the margin is shorter than the timeout', () => {
+    assert.equal(checkBatchWindowFitsTimeout(5_000, 2_000, 300), undefined);
+    assert.equal(checkBatchWindowFitsTimeout(5_999, 2_000, 8), undefined);
+    assert.equal(checkBatchWindowFitsTimeout(60_000, 100, 61), undefined);
+  });
+
+  it('rejects a window that with the margin reaches the timeout, saying what to change', () => {
+    assert.equal(
+      checkBatchWindowFitsTimeout(6_000, 2_000, 8),
+      'plus the deadline margin (6000 ms + 2000 ms) must be shorter than the timeout (8 s = 8000 ms): ' +
+        'Lambda would cut every buffered (ALB) answer before it is sent; lower the batch window or raise the timeout',
+    );
+    assert.match(checkBatchWindowFitsTimeout(60_000, 2_000, 30) ?? '', /^plus the deadline margin \(60000 ms \+ 2000 ms\) must be shorter than the timeout \(30 s = 30000 ms\)/);
+  });
+});
+
+describe('checkIdleTimeoutFitsBatchWindow', () => {
+  it('accepts an idle timeout longer than the batch window', () => {
+    assert.equal(checkIdleTimeoutFitsBatchWindow(60, 5_000), undefined);
+    assert.equal(checkIdleTimeoutFitsBatchWindow(6, 5_999), undefined);
+  });
+
+  it('rejects one as long as the window or shorter, saying what to change', () => {
+    assert.equal(
+      checkIdleTimeoutFitsBatchWindow(5, 5_000),
+      'must be longer than the batch window (5000 ms), got 5 s = 5000 ms: the ALB would drop every answer before its batch is complete; ' +
+        'raise the idle timeout or lower the batch window',
+    );
+    assert.match(checkIdleTimeoutFitsBatchWindow(30, 45_000) ?? '', /^must be longer than the batch window \(45000 ms\), got 30 s = 30000 ms/);
+  });
+});
+
+describe('checkIpv4Cidr', () => {
+  for (const cidr of ['10.0.0.0/8', '0.0.0.0/0', '203.0.113.7/32', '192.168.0.0/16', '172.16.0.0/12']) {
+    it(`accepts ${cidr}`, () => assert.equal(checkIpv4Cidr(cidr), undefined));
+  }
+  for (const cidr of ['10.0.0.0', '10.0.0.256/32', '10.0.0.0/33', '010.0.0.0/8', '::/0', 'any', '', ' 10.0.0.0/8', '10.0.0.0/8/8']) {
+    it(`rejects ${JSON.stringify(cidr)}`, () => assert.match(checkIpv4Cidr(cidr) ?? '', /^must be an IPv4 CIDR block like 10\.0\.0\.0\/8 or 203\.0\.113\.7\/32, got /));
+  }
+  it('rejects host bits, naming the block and the single address', () => {
+    assert.equal(checkIpv4Cidr('10.1.2.3/8'), 'has host bits set: 10.1.2.3/8 is the block 10.0.0.0/8; write 10.0.0.0/8, or 10.1.2.3/32 for one address');
+    assert.match(checkIpv4Cidr('192.168.1.129/25') ?? '', /is the block 192\.168\.1\.128\/25/);
+  });
+});
+
+describe('checkAcmCertificateArn', () => {
+  it('accepts ACM certificate ARNs of any partition', () => {
+    assert.equal(checkAcmCertificateArn('arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d'), undefined);
+    assert.equal(checkAcmCertificateArn('arn:aws-cn:acm:cn-north-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d'), undefined);
+  });
+  it('rejects IAM server certificates, private CA ARNs and bare ids', () => {
+    for (const bad of [
+      'arn:aws:iam::123456789012:server-certificate/web',
+      'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d',
+      '0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d',
+      'arn:aws:acm:eu-west-1:123456789012:certificate/not-a-uuid',
+    ]) {
+      assert.match(checkAcmCertificateArn(bad) ?? '', /^must be an ACM certificate ARN \(arn:aws:acm:<region>:<account>:certificate\/<uuid>\)/, bad);
+    }
+  });
+});
+
+describe('checkHttpsUrl', () => {
+  it('accepts absolute https URLs', () => {
+    assert.equal(checkHttpsUrl('https://login.example.com'), undefined);
+    assert.equal(checkHttpsUrl('https://login.example.com/oauth2/token'), undefined);
+  });
+  it('rejects http, relative and malformed URLs', () => {
+    for (const bad of ['http://login.example.com', '/oauth2/token', 'login.example.com', '', 'https://', 'https://login.example.com/a b']) {
+      assert.match(checkHttpsUrl(bad) ?? '', /^must be an absolute https:\/\/ URL, got /, bad);
+    }
+  });
+});
+
+describe('checkSecretNameOrArn', () => {
+  it('accepts secret names and ARNs', () => {
+    assert.equal(checkSecretNameOrArn('sse/alb-oidc-client-secret'), undefined);
+    assert.equal(checkSecretNameOrArn('arn:aws:secretsmanager:eu-west-1:123456789012:secret:sse/oidc-AbCdEf'), undefined);
+  });
+  it('rejects what cannot be a secret name, such as a secret value with spaces', () => {
+    assert.match(checkSecretNameOrArn('my secret') ?? '', /^must be a Secrets Manager secret name/);
+    assert.match(checkSecretNameOrArn('') ?? '', /^must be a Secrets Manager secret name/);
+    assert.match(checkSecretNameOrArn('arn:aws:s3:::bucket') ?? '', /^must be a Secrets Manager secret ARN/);
   });
 });

@@ -110,6 +110,8 @@ pub enum EventIdError {
     JobId,
     #[error("does not end with a step number from 1, or `complete`")]
     Step,
+    #[error("is not written as this stream writes ids (lowercase job id, no leading zeros)")]
+    NotCanonical,
 }
 
 impl fmt::Display for EventId {
@@ -142,7 +144,12 @@ impl FromStr for EventId {
             }
             _ => return Err(EventIdError::Step),
         };
-        Ok(Self { job_id, position })
+        let id = Self { job_id, position };
+        // Only the exact text we send: no uppercase UUID, no leading zeros.
+        if id.to_string() != text {
+            return Err(EventIdError::NotCanonical);
+        }
+        Ok(id)
     }
 }
 
@@ -167,10 +174,6 @@ impl ProgressJob {
 
     pub fn id(&self) -> Uuid {
         self.id
-    }
-
-    pub fn spec(&self) -> JobSpec {
-        self.spec
     }
 
     /// The position after `position`, or `None` once the job is complete.
@@ -415,6 +418,11 @@ mod tests {
             (format!("{}:1", uuid.replace('-', "")), EventIdError::JobId),
             (format!("{uuid}:1{}", "0".repeat(40)), EventIdError::TooLong),
             ("\u{e9}".repeat(30), EventIdError::TooLong),
+            (format!("{uuid}:03"), EventIdError::NotCanonical),
+            (
+                format!("{}:3", uuid.to_uppercase()),
+                EventIdError::NotCanonical,
+            ),
         ];
         for (text, expected) in cases {
             assert_eq!(text.parse::<EventId>(), Err(expected), "{text:?}");
@@ -422,12 +430,15 @@ mod tests {
     }
 
     #[test]
-    fn percentages_stay_within_0_to_100_for_every_allowed_size() {
-        for total in [1, 2, 3, 7, 999, 1000] {
+    fn percentages_rise_from_0_to_100_for_every_allowed_size() {
+        for total in [1, 2, 3, 7, 11, 999, 1000] {
             let job = job(total);
-            let first = job.event(Position::Step(1)).progress.percentage;
-            let last = job.event(Position::Step(total)).progress.percentage;
-            assert_eq!((first, last), (if total == 1 { 100 } else { 0 }, 100));
+            let all: Vec<u8> = (1..=total)
+                .map(|step| job.event(Position::Step(step)).progress.percentage)
+                .collect();
+            assert!(all.windows(2).all(|w| w[0] <= w[1]), "{total}: {all:?}");
+            let first = if total == 1 { 100 } else { 0 };
+            assert_eq!((all[0], all[all.len() - 1]), (first, 100), "{total}");
         }
     }
 }

@@ -2,16 +2,18 @@
 //!
 //! The handler returns [`FunctionResponse`], so each invocation chooses its
 //! own mode: Function URL invocations are always streamed (a `RESPONSE_STREAM`
-//! URL expects the prelude, even for a 404), and the buffered variant is left
-//! for front doors that cannot stream.
+//! URL expects the prelude, even for a 404), ALB invocations are buffered
+//! (an ALB cannot stream from Lambda).
 
+use crate::invocation::{Front, HttpRequest, UnsupportedEvent};
 use crate::job::{JobCursor, ProgressJob};
 use crate::request::{EventsRequest, Route, route};
 use crate::response::{Body, HttpResponse};
 use crate::settings::Settings;
+use crate::source::EventSource;
 use crate::stream::{ResponsePlan, sse_stream};
-use aws_lambda_events::lambda_function_urls::LambdaFunctionUrlRequest;
-use bytes::Bytes;
+use aws_lambda_events::{alb::AlbTargetGroupResponse, encodings::Body as AlbBody};
+use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt, stream};
 use http::HeaderMap;
 use lambda_runtime::{
@@ -27,15 +29,9 @@ use std::{
 /// A streamed body as the runtime takes it.
 pub type ResponseBody = Pin<Box<dyn Stream<Item = Result<Bytes, Infallible>> + Send>>;
 
-/// What one invocation returns: streamed for the Function URL; buffered
-/// (a serialized document) for front doors that cannot stream.
-pub type Reply = FunctionResponse<Value, ResponseBody>;
-
-/// An invocation whose event is not an HTTP request this function serves.
-/// Reported to Lambda as an invocation error: no HTTP client is waiting.
-#[derive(Debug, thiserror::Error)]
-#[error("unsupported event: {0}")]
-pub struct UnsupportedEvent(String);
+/// What one invocation returns: streamed for the Function URL, one buffered
+/// document for an ALB.
+pub type Reply = FunctionResponse<AlbTargetGroupResponse, ResponseBody>;
 
 impl From<UnsupportedEvent> for Diagnostic {
     fn from(error: UnsupportedEvent) -> Self {
@@ -95,51 +91,44 @@ impl Handler {
 
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Reply, UnsupportedEvent> {
         let until_deadline = until_deadline(event.context.deadline, SystemTime::now());
-        let payload = event.payload;
-        if payload.pointer("/requestContext/http").is_none() {
-            return Err(UnsupportedEvent(
-                "expected a Lambda Function URL request (requestContext.http is missing)"
-                    .to_owned(),
-            ));
-        }
-        let request: LambdaFunctionUrlRequest = serde_json::from_value(payload)
-            .map_err(|e| UnsupportedEvent(format!("malformed Function URL request: {e}")))?;
-        let method = request
-            .request_context
-            .http
-            .method
-            .as_deref()
-            .unwrap_or_default();
-        let path = request.raw_path.as_deref().unwrap_or("/");
-        let query = request.raw_query_string.as_deref().unwrap_or_default();
-        let response = self.respond(method, path, query, &request.headers, until_deadline);
-        Ok(streamed(response))
+        let request = HttpRequest::from_event(event.payload)?;
+        let response = self.respond(&request, until_deadline);
+        Ok(match request.front {
+            Front::FunctionUrl => streamed(response),
+            Front::Alb { multi_value } => {
+                FunctionResponse::BufferedResponse(buffered(response, multi_value).await)
+            }
+        })
     }
 
-    /// The response to one HTTP request, whichever front door it came through.
-    /// `until_deadline` is how long the invocation may still run, if known.
-    pub fn respond(
-        &self,
-        method: &str,
-        path: &str,
-        query: &str,
-        headers: &HeaderMap,
-        until_deadline: Option<Duration>,
-    ) -> HttpResponse {
-        match route(method, path, query, headers, self.settings.job) {
+    /// The response to one HTTP request. `until_deadline` is how long the
+    /// invocation may still run, if known.
+    pub fn respond(&self, request: &HttpRequest, until_deadline: Option<Duration>) -> HttpResponse {
+        let routed = route(
+            &request.method,
+            &request.path,
+            &request.query,
+            &request.headers,
+            self.settings.job,
+        );
+        match routed {
             Ok(Route::Health) => HttpResponse::health(),
             Ok(Route::Finished) => HttpResponse::finished(),
-            Ok(Route::Events(request)) => self.events(request, until_deadline),
+            Ok(Route::Events(events)) => {
+                let plan = match request.front {
+                    Front::FunctionUrl => ResponsePlan::streamed(&self.settings, until_deadline),
+                    Front::Alb { .. } => ResponsePlan::buffered(&self.settings, until_deadline),
+                };
+                self.events(events, plan)
+            }
             Err(error) => {
                 tracing::warn!(status = error.status().as_u16(), code = error.code(), message = %error, "request refused");
                 HttpResponse::error(&error)
             }
         }
     }
-}
 
-impl Handler {
-    fn events(&self, request: EventsRequest, until_deadline: Option<Duration>) -> HttpResponse {
+    fn events(&self, request: EventsRequest, plan: ResponsePlan) -> HttpResponse {
         let (cursor, resumed_from) = match request.resume {
             Some(id) => (
                 JobCursor::resume(ProgressJob::with_id(id.job_id, request.spec), id.position),
@@ -147,7 +136,11 @@ impl Handler {
             ),
             None => (JobCursor::start(ProgressJob::start(request.spec)), None),
         };
-        let plan = ResponsePlan::new(&self.settings, until_deadline);
+        // Nothing left to send: 204 stops an EventSource, where an empty 200
+        // would bring it back again and again.
+        if cursor.next_due().is_none() {
+            return HttpResponse::finished();
+        }
         let span = tracing::info_span!("stream", job_id = %cursor.job().id());
         span.in_scope(|| {
             tracing::info!(
@@ -155,6 +148,7 @@ impl Handler {
                 interval_ms = request.spec.interval.as_millis() as u64,
                 resumed_after = resumed_from.as_deref(),
                 window_ms = plan.window.as_millis() as u64,
+                buffered = plan.max_bytes.is_some(),
                 "stream started"
             );
         });
@@ -193,6 +187,39 @@ fn streamed(response: HttpResponse) -> Reply {
         },
         stream: body,
     })
+}
+
+/// The buffered form an ALB takes: the whole body, collected until the
+/// stream ends (its batch window bounds how long that is).
+async fn buffered(response: HttpResponse, multi_value: bool) -> AlbTargetGroupResponse {
+    let body = match response.body {
+        Body::Full(bytes) => bytes,
+        Body::Events(mut events) => {
+            let mut body = BytesMut::new();
+            while let Some(chunk) = events.next().await {
+                body.extend_from_slice(&chunk);
+            }
+            body.freeze()
+        }
+    };
+    let (headers, multi_value_headers) = if multi_value {
+        (HeaderMap::new(), response.headers)
+    } else {
+        (response.headers, HeaderMap::new())
+    };
+    let mut alb = AlbTargetGroupResponse::default();
+    alb.status_code = i64::from(response.status.as_u16());
+    alb.status_description = Some(format!(
+        "{} {}",
+        response.status.as_u16(),
+        response.status.canonical_reason().unwrap_or_default()
+    ));
+    alb.headers = headers;
+    alb.multi_value_headers = multi_value_headers;
+    // Every body this function writes is UTF-8 (JSON or SSE).
+    alb.body =
+        (!body.is_empty()).then(|| AlbBody::Text(String::from_utf8_lossy(&body).into_owned()));
+    alb
 }
 
 #[cfg(test)]

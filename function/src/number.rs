@@ -38,9 +38,10 @@ pub fn parse_in_range(text: &str, range: &RangeInclusive<u32>) -> Result<u32, Nu
     }
 }
 
-/// Echoes at most 40 characters of a rejected value back to the caller.
-fn shorten(text: &str) -> String {
-    match text.char_indices().nth(40) {
+/// At most 64 characters of caller input, to echo back in a message
+/// without letting the caller size our answers or logs.
+pub(crate) fn shorten(text: &str) -> String {
+    match text.char_indices().nth(64) {
         Some((at, _)) => format!("{}...", &text[..at]),
         None => text.to_owned(),
     }
@@ -100,6 +101,6 @@ mod tests {
         );
         let long = "x".repeat(500);
         let message = parse_in_range(&long, &RANGE).unwrap_err().to_string();
-        assert!(message.len() < 120, "{message}");
+        assert!(message.len() < 140, "{message}");
     }
 }

@@ -2,7 +2,7 @@
 //! [`Route`] or a [`RequestError`] that says what the caller should change.
 
 use crate::job::{EventId, EventIdError, INTERVAL_MS, JobSpec, Position, STEPS};
-use crate::number::{NumberError, parse_in_range};
+use crate::number::{NumberError, parse_in_range, shorten};
 use http::{HeaderMap, Method, StatusCode};
 use std::time::Duration;
 
@@ -231,14 +231,6 @@ fn last_event_id(
     text.parse()
         .map(|id| Some((from, id)))
         .map_err(|problem| RequestError::InvalidLastEventId { from, problem })
-}
-
-/// Echoes at most 64 characters of caller input back in a message.
-fn shorten(text: &str) -> String {
-    match text.char_indices().nth(64) {
-        Some((at, _)) => format!("{}...", &text[..at]),
-        None => text.to_owned(),
-    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! What the function answers, before a front door (the streamed Function URL,
-//! later a buffered one) turns it into its own wire format.
+//! What the function answers, before a front door (the streamed Function URL
+//! or a buffered ALB) turns it into its own wire format.
 
 use crate::request::{ALLOWED_METHODS, RequestError};
 use crate::stream::EventStream;

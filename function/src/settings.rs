@@ -12,6 +12,8 @@ pub const RETRY_MS: RangeInclusive<u32> = 100..=600_000;
 pub const WINDOW_MS: RangeInclusive<u32> = 1_000..=900_000;
 /// How long before the invocation's deadline a response ends (`SSE_DEADLINE_MARGIN_MS`).
 pub const DEADLINE_MARGIN_MS: RangeInclusive<u32> = 100..=60_000;
+/// How long an ALB (buffered) response collects events (`SSE_BATCH_WINDOW_MS`).
+pub const BATCH_WINDOW_MS: RangeInclusive<u32> = 1_000..=60_000;
 /// Idle time after which a comment is sent to keep proxies from timing out (`SSE_HEARTBEAT_MS`).
 pub const HEARTBEAT_MS: RangeInclusive<u32> = 1_000..=300_000;
 
@@ -28,6 +30,8 @@ pub struct Settings {
     pub deadline_margin: Duration,
     /// A comment is sent after this long without an event.
     pub heartbeat: Duration,
+    /// How long a buffered (ALB) response collects events before it is sent.
+    pub batch_window: Duration,
 }
 
 impl Default for Settings {
@@ -38,6 +42,7 @@ impl Default for Settings {
             window: Duration::from_secs(120),
             deadline_margin: Duration::from_secs(2),
             heartbeat: Duration::from_secs(15),
+            batch_window: Duration::from_secs(5),
         }
     }
 }
@@ -82,6 +87,11 @@ impl Settings {
                 defaults.deadline_margin,
             )?,
             heartbeat: ms("SSE_HEARTBEAT_MS", HEARTBEAT_MS, defaults.heartbeat)?,
+            batch_window: ms(
+                "SSE_BATCH_WINDOW_MS",
+                BATCH_WINDOW_MS,
+                defaults.batch_window,
+            )?,
         })
     }
 }
@@ -112,6 +122,7 @@ mod tests {
         assert_eq!(settings.window, Duration::from_secs(120));
         assert_eq!(settings.deadline_margin, Duration::from_secs(2));
         assert_eq!(settings.heartbeat, Duration::from_secs(15));
+        assert_eq!(settings.batch_window, Duration::from_secs(5));
     }
 
     #[test]
@@ -123,11 +134,13 @@ mod tests {
             ("SSE_WINDOW_MS", "30000"),
             ("SSE_DEADLINE_MARGIN_MS", "500"),
             ("SSE_HEARTBEAT_MS", "1000"),
+            ("SSE_BATCH_WINDOW_MS", "2500"),
         ])
         .unwrap();
         assert_eq!(settings.window, Duration::from_secs(30));
         assert_eq!(settings.deadline_margin, Duration::from_millis(500));
         assert_eq!(settings.heartbeat, Duration::from_secs(1));
+        assert_eq!(settings.batch_window, Duration::from_millis(2500));
         assert_eq!(settings.retry, Duration::from_millis(1500));
         assert_eq!(settings.job.steps, 5);
         assert_eq!(settings.job.interval, Duration::from_millis(250));
@@ -147,6 +160,7 @@ mod tests {
             "SSE_WINDOW_MS",
             "SSE_DEADLINE_MARGIN_MS",
             "SSE_HEARTBEAT_MS",
+            "SSE_BATCH_WINDOW_MS",
         ] {
             assert_eq!(from(&[(name, "2s")]).unwrap_err().name, name);
             assert_eq!(from(&[(name, "0")]).unwrap_err().name, name);

@@ -41,10 +41,6 @@ impl EventType {
         }
         Self(name)
     }
-
-    pub const fn as_str(self) -> &'static str {
-        self.0
-    }
 }
 
 /// One block of the stream: optional comment, `id`, `event`, `retry` and `data`.

@@ -23,38 +23,77 @@ pub const HEARTBEAT: &str = ": keep-alive\n\n";
 pub const RECONNECT: EventType = EventType::new("reconnect");
 /// The event that reports a failure of the source; the response then ends.
 pub const ERROR: EventType = EventType::new("error");
-/// The shortest reconnection time the closing block asks for, so a client
-/// whose reconnect fails does not retry in a tight loop.
+/// The shortest reconnection time the closing block asks for. It stays the
+/// client's reconnection time until the next response's first event resets
+/// it, so it is also how often a client retries while the server is away.
 pub const MIN_RECONNECT: Duration = Duration::from_millis(100);
+
+/// The most body a buffered response may carry. An ALB takes at most 1 MB
+/// for the whole JSON document, and the body is JSON-escaped into it: each
+/// quote and line break takes two bytes (a control character six), which
+/// grows this function's events by about a tenth.
+pub const MAX_BUFFERED_BODY: usize = 640 * 1024;
+/// Room kept for the next event and the closing block when checking
+/// [`ResponsePlan::max_bytes`]: an event larger than this could overrun it.
+pub const EVENT_RESERVE: usize = 16 * 1024;
 
 /// How long one response may last, and why it would end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResponsePlan {
     /// Sent as `retry` with the first event.
     pub retry: Duration,
-    /// Idle time before a heartbeat comment.
-    pub heartbeat: Duration,
+    /// Idle time before a heartbeat comment; none for a buffered response,
+    /// which nobody sees until it is complete.
+    pub heartbeat: Option<Duration>,
     /// How long after its start the response ends, if the source has not.
     pub window: Duration,
     /// What set `window`: the configured maximum or the invocation's deadline.
     pub limit: End,
+    /// The most bytes the body may hold, if bounded.
+    pub max_bytes: Option<usize>,
 }
 
 impl ResponsePlan {
-    /// The plan for a response starting now, `until_deadline` before the
-    /// invocation must have returned (`None` when the runtime gave no deadline).
-    pub fn new(settings: &Settings, until_deadline: Option<Duration>) -> Self {
-        let by_deadline = until_deadline.map(|left| left.saturating_sub(settings.deadline_margin));
-        let (window, limit) = match by_deadline {
-            Some(window) if window < settings.window => (window, End::Deadline),
-            _ => (settings.window, End::Window),
-        };
+    /// The plan for a streamed response starting now, `until_deadline` before
+    /// the invocation must have returned (`None` when that is not known).
+    pub fn streamed(settings: &Settings, until_deadline: Option<Duration>) -> Self {
+        let (window, limit) = window(settings.window, settings.deadline_margin, until_deadline);
         Self {
             retry: settings.retry,
-            heartbeat: settings.heartbeat,
+            heartbeat: Some(settings.heartbeat),
             window,
             limit,
+            max_bytes: None,
         }
+    }
+
+    /// The plan for a buffered response (an ALB's): a batch window, no
+    /// heartbeats, and a body that fits the ALB's limit.
+    pub fn buffered(settings: &Settings, until_deadline: Option<Duration>) -> Self {
+        let (window, limit) = window(
+            settings.batch_window,
+            settings.deadline_margin,
+            until_deadline,
+        );
+        Self {
+            retry: settings.retry,
+            heartbeat: None,
+            window,
+            limit,
+            max_bytes: Some(MAX_BUFFERED_BODY),
+        }
+    }
+}
+
+/// The sooner of `longest` and the deadline less `margin`, and which it was.
+fn window(
+    longest: Duration,
+    margin: Duration,
+    until_deadline: Option<Duration>,
+) -> (Duration, End) {
+    match until_deadline.map(|left| left.saturating_sub(margin)) {
+        Some(by_deadline) if by_deadline < longest => (by_deadline, End::Deadline),
+        _ => (longest, End::Window),
     }
 }
 
@@ -67,6 +106,8 @@ pub enum End {
     Window,
     /// The invocation's deadline (less the margin) came first; likewise.
     Deadline,
+    /// A buffered body reached its size limit; likewise.
+    Size,
     /// The source failed; an `error` event was sent.
     Failed,
     /// The runtime stopped reading before the end: the client went away.
@@ -79,6 +120,7 @@ impl End {
             End::Completed => "completed",
             End::Window => "window",
             End::Deadline => "deadline",
+            End::Size => "size",
             End::Failed => "failed",
             End::Disconnected => "disconnected",
         }
@@ -101,6 +143,7 @@ pub fn sse_stream(
         started: now,
         window_end: now + plan.window,
         last_write: now,
+        bytes: 0,
         last_id: resumed_from,
         first: true,
         end: None,
@@ -112,7 +155,7 @@ pub fn sse_stream(
 enum Next {
     Event,
     Heartbeat,
-    Close,
+    Close(End),
 }
 
 struct Driver<S> {
@@ -121,6 +164,8 @@ struct Driver<S> {
     started: Instant,
     window_end: Instant,
     last_write: Instant,
+    /// Bytes of body so far, for [`ResponsePlan::max_bytes`].
+    bytes: usize,
     last_id: Option<String>,
     first: bool,
     /// Set once the response has sent its last block.
@@ -139,24 +184,45 @@ impl<S: EventSource> Driver<S> {
             self.log.finish(End::Completed);
             return None;
         };
-        let event_at = self.started + due;
-        let heartbeat_at = self.last_write + self.plan.heartbeat;
-        // An event due exactly at the end of the window still goes out.
-        let (at, next) = if event_at <= self.window_end && event_at <= heartbeat_at {
+        // A source's far-off due time must not overflow the clock: past the
+        // window is all that matters then.
+        let event_at = self
+            .started
+            .checked_add(due)
+            .unwrap_or(self.window_end + Duration::from_secs(1));
+        let now = Instant::now();
+        let full = self
+            .plan
+            .max_bytes
+            .is_some_and(|max| self.bytes + EVENT_RESERVE > max);
+        // With no heartbeat, "never" is the end of the window.
+        let heartbeat_at = self
+            .plan
+            .heartbeat
+            .map_or(self.window_end, |every| self.last_write + every);
+        // An event due exactly at the end of the window still goes out; but a
+        // poll that comes after the window (the runtime was slow to ask)
+        // closes at once, or the deadline could pass mid-response.
+        let (at, next) = if full {
+            (now, Next::Close(End::Size))
+        } else if now > self.window_end {
+            (now, Next::Close(self.plan.limit))
+        } else if event_at <= self.window_end && event_at <= heartbeat_at {
             (event_at, Next::Event)
         } else if heartbeat_at < self.window_end.min(event_at) {
             (heartbeat_at, Next::Heartbeat)
         } else {
-            (self.window_end, Next::Close)
+            (self.window_end, Next::Close(self.plan.limit))
         };
         sleep_until(at).await;
 
         let chunk = match next {
             Next::Event => self.event(),
             Next::Heartbeat => Bytes::from_static(HEARTBEAT.as_bytes()),
-            Next::Close => self.close(event_at),
+            Next::Close(end) => self.close(end, event_at),
         };
         self.last_write = Instant::now();
+        self.bytes += chunk.len();
         Some((chunk, self))
     }
 
@@ -166,15 +232,12 @@ impl<S: EventSource> Driver<S> {
             .take_next()
             .map_err(|e| e.to_string())
             .and_then(|event| {
-                let mut block = Event::new()
+                let block = Event::new()
                     .event_type(event.kind)
                     .data(event.data)
                     .id(event.id.clone())
                     .map_err(|e| e.to_string())?;
-                if std::mem::take(&mut self.first) {
-                    block = block.retry(self.plan.retry);
-                }
-                Ok((event.id, block.encode()))
+                Ok((event.id, self.first_carries_retry(block).encode()))
             });
         match encoded {
             Ok((id, chunk)) => {
@@ -191,11 +254,8 @@ impl<S: EventSource> Driver<S> {
                     .in_scope(|| tracing::error!(error = %message, "event source failed"));
                 self.end = Some(End::Failed);
                 let data = serde_json::json!({ "error": "source_failed", "message": message });
-                let mut block = Event::new().event_type(ERROR).data(data.to_string());
-                if std::mem::take(&mut self.first) {
-                    block = block.retry(self.plan.retry);
-                }
-                block.encode()
+                let block = Event::new().event_type(ERROR).data(data.to_string());
+                self.first_carries_retry(block).encode()
             }
         }
     }
@@ -203,8 +263,7 @@ impl<S: EventSource> Driver<S> {
     /// The block that ends a response early: the last id again (so even a
     /// client that missed nothing resumes from the right place) and a `retry`
     /// that brings the client back when the next event is due.
-    fn close(&mut self, next_event_at: Instant) -> Bytes {
-        let end = self.plan.limit;
+    fn close(&mut self, end: End, next_event_at: Instant) -> Bytes {
         self.end = Some(end);
         let reconnect = next_event_at
             .saturating_duration_since(Instant::now())
@@ -218,9 +277,27 @@ impl<S: EventSource> Driver<S> {
             .event_type(RECONNECT)
             .data(data.to_string())
             .retry(reconnect);
-        match self.last_id.clone().map(|id| block.clone().id(id)) {
-            Some(Ok(with_id)) => with_id.encode(),
-            _ => block.encode(),
+        let Some(last_id) = self.last_id.clone() else {
+            return block.encode();
+        };
+        match block.clone().id(last_id) {
+            Ok(with_id) => with_id.encode(),
+            // Ids were checked when first sent; one that fails now is a bug.
+            Err(error) => {
+                self.log
+                    .span
+                    .in_scope(|| tracing::error!(%error, "closing block sent without its id"));
+                block.encode()
+            }
+        }
+    }
+
+    /// The response's first block tells the client its reconnection time.
+    fn first_carries_retry(&mut self, block: Event) -> Event {
+        if std::mem::take(&mut self.first) {
+            block.retry(self.plan.retry)
+        } else {
+            block
         }
     }
 }
@@ -278,22 +355,44 @@ mod tests {
 
     #[test]
     fn the_window_is_the_sooner_of_the_maximum_and_the_deadline_less_the_margin() {
-        let plan = ResponsePlan::new(&settings(120, 2000), Some(Duration::from_secs(300)));
+        let plan = ResponsePlan::streamed(&settings(120, 2000), Some(Duration::from_secs(300)));
         assert_eq!(
             (plan.window, plan.limit),
             (Duration::from_secs(120), End::Window)
         );
-        let plan = ResponsePlan::new(&settings(120, 2000), Some(Duration::from_secs(60)));
+        let plan = ResponsePlan::streamed(&settings(120, 2000), Some(Duration::from_secs(60)));
         assert_eq!(
             (plan.window, plan.limit),
             (Duration::from_secs(58), End::Deadline)
         );
-        let plan = ResponsePlan::new(&settings(120, 2000), Some(Duration::from_secs(1)));
+        let plan = ResponsePlan::streamed(&settings(120, 2000), Some(Duration::from_secs(1)));
         assert_eq!((plan.window, plan.limit), (Duration::ZERO, End::Deadline));
-        let plan = ResponsePlan::new(&settings(120, 2000), None);
+        let plan = ResponsePlan::streamed(&settings(120, 2000), None);
         assert_eq!(
             (plan.window, plan.limit),
             (Duration::from_secs(120), End::Window)
+        );
+    }
+
+    #[test]
+    fn a_buffered_plan_uses_the_batch_window_no_heartbeat_and_a_size_limit() {
+        let settings = Settings {
+            batch_window: Duration::from_secs(5),
+            ..settings(120, 2000)
+        };
+        let plan = ResponsePlan::buffered(&settings, Some(Duration::from_secs(300)));
+        assert_eq!(
+            (plan.window, plan.limit),
+            (Duration::from_secs(5), End::Window)
+        );
+        assert_eq!(
+            (plan.heartbeat, plan.max_bytes),
+            (None, Some(MAX_BUFFERED_BODY))
+        );
+        let plan = ResponsePlan::buffered(&settings, Some(Duration::from_secs(4)));
+        assert_eq!(
+            (plan.window, plan.limit),
+            (Duration::from_secs(2), End::Deadline)
         );
     }
 
@@ -336,9 +435,10 @@ mod tests {
     fn plan(window_ms: u64, heartbeat_ms: u64) -> ResponsePlan {
         ResponsePlan {
             retry: Duration::from_millis(3000),
-            heartbeat: Duration::from_millis(heartbeat_ms),
+            heartbeat: Some(Duration::from_millis(heartbeat_ms)),
             window: Duration::from_millis(window_ms),
             limit: End::Window,
+            max_bytes: None,
         }
     }
 
@@ -396,6 +496,34 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn without_heartbeats_an_idle_stretch_stays_silent() {
+        let plan = ResponsePlan {
+            heartbeat: None,
+            ..plan(10_000, 1000)
+        };
+        let out = run(ticks(3000, 2), plan).await;
+        let times: Vec<u64> = out.iter().map(|(t, _)| *t).collect();
+        assert_eq!(times, [0, 3000]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_size_limit_closes_the_response_before_it_is_overrun() {
+        // Ticks are about 25 bytes; the limit leaves room for a few past the reserve.
+        let plan = ResponsePlan {
+            max_bytes: Some(EVENT_RESERVE + 60),
+            ..plan(60_000, 15_000)
+        };
+        let out = run(ticks(10, 1000), plan).await;
+        let body: usize = out.iter().map(|(_, text)| text.len()).sum();
+        assert!(out.len() < 10, "stopped early: {} blocks", out.len());
+        assert!(body <= EVENT_RESERVE + 60, "{body} bytes");
+        let last = &out.last().unwrap().1;
+        assert!(last.contains("\"reason\":\"size\""), "{last}");
+        let last_event = format!("id: t{}\n", out.len() - 2);
+        assert!(last.starts_with(&last_event), "repeats the last id: {last}");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn the_window_closes_with_the_last_id_and_a_retry_until_the_next_event() {
         let out = run(ticks(400, 10), plan(1000, 15_000)).await;
         let times: Vec<u64> = out.iter().map(|(t, _)| *t).collect();
@@ -405,6 +533,31 @@ mod tests {
             out[3].1,
             "id: t2\nevent: reconnect\nretry: 200\ndata: {\"lastEventId\":\"t2\",\"reason\":\"window\",\"retryMs\":200}\n\n"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_poll_after_the_window_closes_at_once_without_overdue_events() {
+        use futures_util::StreamExt;
+        let plan = ResponsePlan {
+            limit: End::Deadline,
+            ..plan(1000, 15_000)
+        };
+        let mut stream = sse_stream(ticks(100, 50), plan, None, tracing::Span::none());
+        stream.next().await.unwrap();
+        // The runtime comes back late, long after the deadline's window.
+        tokio::time::advance(Duration::from_secs(5)).await;
+        let block = String::from_utf8(stream.next().await.unwrap().to_vec()).unwrap();
+        assert!(block.starts_with("id: t0\nevent: reconnect\n"), "{block}");
+        assert!(block.contains("\"reason\":\"deadline\""), "{block}");
+        assert!(stream.next().await.is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_event_due_with_a_heartbeat_wins() {
+        let out = run(ticks(1000, 3), plan(60_000, 1000)).await;
+        assert!(out.iter().all(|(_, text)| text != HEARTBEAT), "{out:?}");
+        let times: Vec<u64> = out.iter().map(|(t, _)| *t).collect();
+        assert_eq!(times, [0, 1000, 2000]);
     }
 
     #[tokio::test(start_paused = true)]

@@ -444,3 +444,58 @@ async fn windows_split_a_job_across_responses_with_nothing_lost_or_repeated() {
         assert_eq!(last.id, response[response.len() - 2].id);
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_one_step_job_is_done_at_its_only_step() {
+    let events = call(&handler(), url_event("GET", "/events", "steps=1"))
+        .await
+        .events()
+        .await;
+    let kinds: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(kinds, ["progress", "complete"]);
+    let step: Value = serde_json::from_str(&events[0].data).unwrap();
+    assert_eq!(
+        (step["step"].as_u64(), step["percentage"].as_u64()),
+        (Some(1), Some(100))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn resuming_after_the_last_step_sends_only_complete() {
+    let job = "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10";
+    let answer = call(&handler(), resume_event("steps=4", &format!("{job}:4"))).await;
+    let events = answer.events().await;
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, [format!("{job}:complete")]);
+    assert_eq!(answer.chunks[0].0, Duration::ZERO, "at once");
+}
+
+#[tokio::test(start_paused = true)]
+async fn resumes_from_the_last_event_id_query_parameter_too() {
+    let job = "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10";
+    let query = format!("steps=3&lastEventId={job}%3A2");
+    let events = call(&handler(), url_event("GET", "/events", &query))
+        .await
+        .events()
+        .await;
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, [format!("{job}:3"), format!("{job}:complete")]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deadline_already_past_sends_what_is_due_and_closes() {
+    let mut event = url_event("GET", "/events", "steps=5&interval_ms=100");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    event.context.deadline = now.as_millis() as u64 - 1000;
+    let answer = call(&handler(), event).await;
+    let events = answer.events().await;
+    let kinds: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["progress", "reconnect"],
+        "the step due now, then at once the close"
+    );
+    assert_eq!(answer.chunks.last().unwrap().0, Duration::ZERO);
+}
