@@ -7,7 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { buildSseApp } from '../cdk/sse-app';
-import { CDK_JSON_CONTEXT, REPO_ROOT, testOutdir } from './helpers';
+import { CDK_JSON_CONTEXT, CERTIFICATE_ARN, OIDC_CONTEXT, REPO_ROOT, testOutdir } from './helpers';
 
 interface ValidationReport {
   readonly pluginReports: { readonly pluginName: string; readonly conclusion: string; readonly violations: { readonly ruleName: string }[] }[];
@@ -45,13 +45,8 @@ describe('the app with cdk-nag AwsSolutionsChecks', () => {
       'sse:alb': 'true',
       'sse:albInternetFacing': 'true',
       'sse:albAllowedCidrs': '0.0.0.0/0',
-      'sse:albCertificateArn': 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d',
-      'sse:albOidcIssuer': 'https://login.example.com',
-      'sse:albOidcAuthorizationEndpoint': 'https://login.example.com/oauth2/authorize',
-      'sse:albOidcTokenEndpoint': 'https://login.example.com/oauth2/token',
-      'sse:albOidcUserInfoEndpoint': 'https://login.example.com/oauth2/userinfo',
-      'sse:albOidcClientId': 'sse-alb',
-      'sse:albOidcClientSecretName': 'sse/alb-oidc-client-secret',
+      'sse:albCertificateArn': CERTIFICATE_ARN,
+      ...OIDC_CONTEXT,
       'sse:batchWindowMs': '10000',
       'sse:albIdleTimeout': '30',
     }],

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { CONTEXT_KEYS, readAppSettings } from '../cdk/context';
-import { CDK_JSON_CONTEXT, REPO_ROOT } from './helpers';
+import { CDK_JSON_CONTEXT, CERTIFICATE_ARN, OIDC, OIDC_CONTEXT, REPO_ROOT } from './helpers';
 
 /** The message readAppSettings throws for this context. */
 function contextError(context: Record<string, unknown>): string {
@@ -91,15 +91,6 @@ describe('readAppSettings', () => {
   });
 });
 
-const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
-const OIDC_CONTEXT = {
-  'sse:albOidcIssuer': 'https://login.example.com',
-  'sse:albOidcAuthorizationEndpoint': 'https://login.example.com/oauth2/authorize',
-  'sse:albOidcTokenEndpoint': 'https://login.example.com/oauth2/token',
-  'sse:albOidcUserInfoEndpoint': 'https://login.example.com/oauth2/userinfo',
-  'sse:albOidcClientId': 'sse-alb',
-  'sse:albOidcClientSecretName': 'sse/alb-oidc-client-secret',
-};
 
 describe('readAppSettings: the ALB', () => {
   it('adds no ALB without sse:alb, or with sse:alb=false', () => {
@@ -138,14 +129,7 @@ describe('readAppSettings: the ALB', () => {
     assert.equal(alb.certificateArn, CERTIFICATE_ARN);
     assert.equal(alb.allowPlainHttp, false);
     assert.equal(alb.idleTimeout?.toSeconds(), 90);
-    assert.deepEqual(alb.oidc, {
-      issuer: 'https://login.example.com',
-      authorizationEndpoint: 'https://login.example.com/oauth2/authorize',
-      tokenEndpoint: 'https://login.example.com/oauth2/token',
-      userInfoEndpoint: 'https://login.example.com/oauth2/userinfo',
-      clientId: 'sse-alb',
-      clientSecretName: 'sse/alb-oidc-client-secret',
-    });
+    assert.deepEqual(alb.oidc, OIDC);
   });
 
   it('takes a client secret ARN', () => {

@@ -44,3 +44,26 @@ export function onlyResource(template: Template, type: string): { Properties: Re
   if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
   return found[0] as { Properties: Record<string, unknown> };
 }
+
+/** A well-formed ACM certificate ARN for ALB tests (nothing is looked up). */
+export const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
+
+/** An OIDC provider for ALB tests, as construct props. */
+export const OIDC = {
+  issuer: 'https://login.example.com',
+  authorizationEndpoint: 'https://login.example.com/oauth2/authorize',
+  tokenEndpoint: 'https://login.example.com/oauth2/token',
+  userInfoEndpoint: 'https://login.example.com/oauth2/userinfo',
+  clientId: 'sse-alb',
+  clientSecretName: 'sse/alb-oidc-client-secret',
+};
+
+/** The same provider as `-c` context keys. */
+export const OIDC_CONTEXT: Record<string, string> = {
+  'sse:albOidcIssuer': OIDC.issuer,
+  'sse:albOidcAuthorizationEndpoint': OIDC.authorizationEndpoint,
+  'sse:albOidcTokenEndpoint': OIDC.tokenEndpoint,
+  'sse:albOidcUserInfoEndpoint': OIDC.userInfoEndpoint,
+  'sse:albOidcClientId': OIDC.clientId,
+  'sse:albOidcClientSecretName': OIDC.clientSecretName,
+};

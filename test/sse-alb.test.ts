@@ -6,7 +6,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { SseAlb, type SseAlbOptions, defaultIdleTimeoutSeconds } from '../cdk/sse-alb';
 import { SseFunction, type SseFunctionProps } from '../cdk/sse-function';
 import { SseStreamStack } from '../cdk/sse-stack';
-import { onlyResource, testApp } from './helpers';
+import { CERTIFICATE_ARN, OIDC, onlyResource, testApp } from './helpers';
 
 const LB = 'AWS::ElasticLoadBalancingV2::LoadBalancer';
 const LISTENER = 'AWS::ElasticLoadBalancingV2::Listener';
@@ -14,15 +14,6 @@ const TARGET_GROUP = 'AWS::ElasticLoadBalancingV2::TargetGroup';
 const SG = 'AWS::EC2::SecurityGroup';
 const BUCKET = 'AWS::S3::Bucket';
 
-const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
-const OIDC = {
-  issuer: 'https://login.example.com',
-  authorizationEndpoint: 'https://login.example.com/oauth2/authorize',
-  tokenEndpoint: 'https://login.example.com/oauth2/token',
-  userInfoEndpoint: 'https://login.example.com/oauth2/userinfo',
-  clientId: 'sse-alb',
-  clientSecretName: 'sse/alb-oidc-client-secret',
-};
 /** The smallest valid ALB: internal, one CIDR, plain HTTP. */
 const INTERNAL_HTTP: SseAlbOptions = { allowedCidrs: ['10.0.0.0/8'], allowPlainHttp: true };
 const PUBLIC_OIDC: SseAlbOptions = { internetFacing: true, allowedCidrs: ['0.0.0.0/0'], certificateArn: CERTIFICATE_ARN, oidc: OIDC };
