@@ -9,6 +9,7 @@ use crate::invocation::{Front, HttpRequest, UnsupportedEvent};
 use crate::job::{JobCursor, ProgressJob};
 use crate::request::{EventsRequest, Route, route};
 use crate::response::{Body, HttpResponse};
+use crate::runtime_client;
 use crate::settings::Settings;
 use crate::source::EventSource;
 use crate::stream::{ResponsePlan, sse_stream};
@@ -47,9 +48,10 @@ impl From<UnsupportedEvent> for Diagnostic {
 const MAX_QUICK_FAILURES: u32 = 5;
 const QUICK_FAILURE: Duration = Duration::from_secs(1);
 
-/// Serves invocations until the Runtime API goes away.
+/// Serves invocations until the Runtime API goes away, with `TCP_NODELAY`
+/// on the Runtime API connection (see [`runtime_client`]).
 ///
-/// `lambda_runtime::run` returns on the first failed exchange with the
+/// The runtime's loop returns on the first failed exchange with the
 /// Runtime API, as when a client gave up before its answer could be sent.
 /// Exiting then would make Lambda start a new process (a cold start for the
 /// next caller), and under `cargo lambda watch` stop the function for good;
@@ -63,7 +65,7 @@ pub async fn serve(handler: Handler) -> Result<(), lambda_runtime::Error> {
             let handler = handler.clone();
             async move { handler.handle(event).await }
         });
-        let Err(error) = lambda_runtime::run(service).await else {
+        let Err(error) = runtime_client::run(service).await else {
             return Ok(());
         };
         quick_failures = if started.elapsed() < QUICK_FAILURE {

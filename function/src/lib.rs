@@ -16,6 +16,7 @@ pub mod lambda;
 pub mod number;
 pub mod request;
 pub mod response;
+pub mod runtime_client;
 pub mod settings;
 pub mod source;
 pub mod sse;

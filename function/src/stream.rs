@@ -214,7 +214,11 @@ impl<S: EventSource> Driver<S> {
         } else {
             (self.window_end, Next::Close(self.plan.limit))
         };
-        sleep_until(at).await;
+        // A timer rounds up to the next millisecond tick even when already
+        // due; what is due now (the first event, above all) goes out now.
+        if at > now {
+            sleep_until(at).await;
+        }
 
         let chunk = match next {
             Next::Event => self.event(),
