@@ -24,6 +24,10 @@ use serde_json::Value;
 use std::{
     convert::Infallible,
     pin::Pin,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -43,8 +47,9 @@ impl From<UnsupportedEvent> for Diagnostic {
     }
 }
 
-/// Consecutive Runtime API failures, each within [`QUICK_FAILURE`] of the
-/// last start, after which the process gives up: the API itself is gone.
+/// Consecutive restarts that got no invocation at all, each failing within
+/// [`QUICK_FAILURE`], after which the process gives up: the Runtime API
+/// itself is gone.
 const MAX_QUICK_FAILURES: u32 = 5;
 const QUICK_FAILURE: Duration = Duration::from_secs(1);
 
@@ -55,23 +60,30 @@ const QUICK_FAILURE: Duration = Duration::from_secs(1);
 /// Runtime API, as when a client gave up before its answer could be sent.
 /// Exiting then would make Lambda start a new process (a cold start for the
 /// next caller), and under `cargo lambda watch` stop the function for good;
-/// so the loop starts again and takes the next invocation.
+/// so the loop starts again and takes the next invocation. Only restarts
+/// that fail before any invocation arrives count towards giving up: a queue
+/// of abandoned invocations (clients that gave up during a cold start) fails
+/// one by one, quickly, and must not look like a dead API.
 pub async fn serve(handler: Handler) -> Result<(), lambda_runtime::Error> {
+    let invocations = Arc::new(AtomicU64::new(0));
     let mut quick_failures = 0;
     loop {
         let started = tokio::time::Instant::now();
-        let handler = handler.clone();
+        let before = invocations.load(Ordering::Relaxed);
+        let (handler, counter) = (handler.clone(), Arc::clone(&invocations));
         let service = service_fn(move |event: LambdaEvent<Value>| {
+            counter.fetch_add(1, Ordering::Relaxed);
             let handler = handler.clone();
             async move { handler.handle(event).await }
         });
         let Err(error) = runtime_client::run(service).await else {
             return Ok(());
         };
-        quick_failures = if started.elapsed() < QUICK_FAILURE {
+        let got_none = invocations.load(Ordering::Relaxed) == before;
+        quick_failures = if got_none && started.elapsed() < QUICK_FAILURE {
             quick_failures + 1
         } else {
-            1
+            0
         };
         if quick_failures >= MAX_QUICK_FAILURES {
             return Err(error);

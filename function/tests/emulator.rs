@@ -501,9 +501,10 @@ async fn a_client_gone_before_its_answer_does_not_stop_the_function() {
     let _turn = ONE_EMULATOR_AT_A_TIME.lock().await;
     let apis = Emulator::start_apis_only().await;
     let client = reqwest::Client::new();
-    // Several, so that at least one meets the function when the emulator has
-    // already dropped it (how the exchange then fails varies with timing).
-    let stale: Vec<_> = futures_util::future::join_all((0..4).map(|_| {
+    // Several, as pile up while a cold build runs: more than the function's
+    // limit of quick restarts, which must count only restarts that got no
+    // invocation. (How each exchange fails varies with timing.)
+    let stale: Vec<_> = futures_util::future::join_all((0..8).map(|_| {
         client
             .get(apis.url("/health"))
             .timeout(Duration::from_millis(300))
