@@ -82,34 +82,16 @@ fn from_alb(payload: Value) -> Result<HttpRequest, UnsupportedEvent> {
     let multi_value = request.multi_value_headers.is_some();
     // The ALB passes query values as the client sent them, still
     // percent-encoded, so joining them gives back a raw query string.
-    let mut query: Vec<String> = match (
+    let mut query: Vec<String> = name_value_pairs(
         request.multi_value_query_string_parameters,
         request.query_string_parameters,
-    ) {
-        (Some(multi), _) => multi
-            .into_iter()
-            .flat_map(|(name, values)| {
-                values
-                    .into_iter()
-                    .map(move |value| format!("{name}={value}"))
-            })
-            .collect(),
-        (None, Some(single)) => single
-            .into_iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect(),
-        (None, None) => Vec::new(),
-    };
+    )
+    .into_iter()
+    .map(|(name, value)| format!("{name}={value}"))
+    .collect();
     // HashMap order varies; sorted, a request always meets the same error first.
     query.sort();
-    let pairs: Vec<(String, String)> = match (request.multi_value_headers, request.headers) {
-        (Some(multi), _) => multi
-            .into_iter()
-            .flat_map(|(name, values)| values.into_iter().map(move |value| (name.clone(), value)))
-            .collect(),
-        (None, Some(single)) => single.into_iter().collect(),
-        (None, None) => Vec::new(),
-    };
+    let pairs = name_value_pairs(request.multi_value_headers, request.headers);
     let mut headers = HeaderMap::new();
     for (name, value) in pairs {
         // A header that is not valid HTTP cannot be one this function reads.
@@ -127,6 +109,22 @@ fn from_alb(payload: Value) -> Result<HttpRequest, UnsupportedEvent> {
         query: query.join("&"),
         headers,
     })
+}
+
+/// The pairs of an ALB map, from its multi-value form when the target group
+/// sends that (every value of a repeated name), else from its single-value form.
+fn name_value_pairs(
+    multi: Option<HashMap<String, Vec<String>>>,
+    single: Option<HashMap<String, String>>,
+) -> Vec<(String, String)> {
+    match (multi, single) {
+        (Some(multi), _) => multi
+            .into_iter()
+            .flat_map(|(name, values)| values.into_iter().map(move |value| (name.clone(), value)))
+            .collect(),
+        (None, Some(single)) => single.into_iter().collect(),
+        (None, None) => Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -67,11 +67,6 @@ impl NoDelayLayer {
             .unwrap_or_default();
         Self { runtime_api }
     }
-
-    /// For connections to any of `runtime_api`.
-    pub fn new(runtime_api: Vec<SocketAddr>) -> Self {
-        Self { runtime_api }
-    }
 }
 
 impl<S> Layer<S> for NoDelayLayer {

@@ -71,23 +71,27 @@ impl Emulator {
             .expect("workspace root")
             .to_path_buf();
         let port = free_port();
-        let mut child = Command::new("cargo")
-            .args(["lambda", "watch", "--ignore-changes", "--invoke-address", "127.0.0.1"])
+        let mut command = Command::new("cargo");
+        command
+            .args([
+                "lambda",
+                "watch",
+                "--ignore-changes",
+                "--invoke-address",
+                "127.0.0.1",
+            ])
             .args(["--invoke-port", &port.to_string()])
             .args(["--env-var", &format!("SSE_WINDOW_MS={WINDOW_MS}")])
             .args(["--env-var", &format!("SSE_BATCH_WINDOW_MS={WINDOW_MS}")])
             .args(extra_args)
             .current_dir(&root)
             .env("PATH", path_with_cargo_lambda(&root))
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            // Its own process group, so stopping it also stops the function it runs.
-            .process_group(0)
-            .spawn()
-            .expect("cargo lambda watch starts (run `npm test`, which installs cargo-lambda into .venv)");
-        let log = collect_output(&mut child);
+            .env("RUST_LOG", "info");
+        // Stopping its process group also stops the function it runs.
+        let (child, log) = spawn_group(
+            &mut command,
+            "cargo lambda watch starts (run `npm test`, which installs cargo-lambda into .venv)",
+        );
         Self {
             child,
             port,
@@ -168,6 +172,20 @@ fn stop_group(child: &mut Child) {
             .status();
     }
     let _ = child.start_kill();
+}
+
+/// Starts `command` in a process group of its own (see [`stop_group`]),
+/// gathering its output lines as they come.
+fn spawn_group(command: &mut Command, what: &str) -> (Child, Arc<Mutex<Vec<String>>>) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect(what);
+    let log = collect_output(&mut child);
+    (child, log)
 }
 
 /// Gathers a child's stdout and stderr lines as they come.
@@ -464,21 +482,16 @@ struct Function {
 
 impl Function {
     fn start(runtime_api_port: u16) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sse-function"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sse-function"));
+        command
             .env(
                 "AWS_LAMBDA_RUNTIME_API",
                 format!("http://127.0.0.1:{runtime_api_port}/.rt/sse-function"),
             )
             .env("AWS_LAMBDA_FUNCTION_NAME", "sse-function")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .spawn()
-            .expect("the function binary starts");
-        let log = collect_output(&mut child);
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128");
+        let (child, log) = spawn_group(&mut command, "the function binary starts");
         Self { child, log }
     }
 
