@@ -4,6 +4,9 @@
 #   bin/stream.sh [options] [PATH]
 #
 # PATH defaults to "events"; for example "events?steps=5&interval_ms=500" or "health".
+# The query may be written in any order: it is sent sorted by name and encoded
+# as SigV4 signs it, so the signature verifies with any curl from 7.76 on
+# (curl before 8 signs the query as written, which AWS then refuses with 403).
 #
 # Options:
 #   --stack NAME           read FunctionUrl and Region from this stack's outputs
@@ -71,6 +74,59 @@ if [[ -z "${AWS_ACCESS_KEY_ID:-}" || -z "${AWS_SECRET_ACCESS_KEY:-}" ]]; then
 fi
 
 curl --help all 2>/dev/null | grep -q -- '--fail-with-body' || die "curl $(curl --version | head -n1 | cut -d' ' -f2) is too old to sign requests; curl 7.76 or later is needed"
+
+# One query name or value as written -> as SigV4's canonical query has it,
+# in $encoded: unreserved characters as they are, everything else %XX
+# (uppercase hex), a %XX that stands for an unreserved character decoded, and
+# + (a space in a form-encoded query, as the function reads it) as %20.
+# Byte by byte (LC_ALL=C), so UTF-8 text becomes one %XX per byte.
+sigv4_encode() {
+  local LC_ALL=C in="$1" out="" c hex ch i=0
+  while ((i < ${#in})); do
+    c="${in:i:1}"
+    case "$c" in
+      [A-Za-z0-9._~-]) out+="$c" ;;
+      +) out+="%20" ;;
+      %)
+        hex="${in:i+1:2}"
+        [[ "$hex" =~ ^[0-9A-Fa-f]{2}$ ]] || die "the query has a % not followed by two hex digits: ${in}"
+        printf -v ch "\\x$hex"
+        case "$ch" in
+          [A-Za-z0-9._~-]) out+="$ch" ;;
+          *) out+="%${hex^^}" ;;
+        esac
+        i=$((i + 2))
+        ;;
+      *) printf -v hex '%02X' "'$c"; out+="%$hex" ;;
+    esac
+    i=$((i + 1))
+  done
+  encoded="$out"
+}
+
+# The query in $1, in $query: every name=value pair encoded as above, sorted
+# by name, then value, in byte order, as SigV4 sorts them.
+canonical_query() {
+  local pair name value
+  local -a pieces=() pairs=()
+  IFS='&' read -r -a pieces <<<"$1"
+  for pair in "${pieces[@]}"; do
+    [[ -n "$pair" ]] || continue
+    name="${pair%%=*}" value=""
+    [[ "$pair" == *=* ]] && value="${pair#*=}"
+    sigv4_encode "$name"; name="$encoded"
+    sigv4_encode "$value"; value="$encoded"
+    pairs+=("$name=$value")
+  done
+  query=""
+  ((${#pairs[@]} > 0)) || return 0
+  query="$(printf '%s\n' "${pairs[@]}" | LC_ALL=C sort -t '=' -k1,1 -k2,2 | paste -sd '&' -)"
+}
+
+if [[ "$path" == *\?* ]]; then
+  canonical_query "${path#*\?}"
+  path="${path%%\?*}${query:+?$query}"
+fi
 
 # Secrets go to curl through its config on stdin, not on the command line where `ps` would show them.
 {

@@ -78,7 +78,7 @@ export const CONTEXT_KEYS: readonly ContextKey[] = [
   { key: 'sse:timeout', allowed: describeRange(LIMITS.timeoutSeconds), defaultValue: String(DEFAULT_TIMEOUT.toSeconds()) },
   { key: 'sse:logRetentionDays', allowed: `one of ${RETENTION_DAYS.join(', ')}`, defaultValue: String(DEFAULT_LOG_RETENTION) },
   { key: 'sse:corsOrigins', allowed: 'comma-separated origins (https://app.example.com) or *', defaultValue: '(none: no CORS)' },
-  { key: 'sse:reservedConcurrency', allowed: describeRange(LIMITS.reservedConcurrency), defaultValue: '(none: unreserved)' },
+  { key: 'sse:reservedConcurrency', allowed: `${describeRange(LIMITS.reservedConcurrency)}; needs an account concurrency quota of at least 10 more (Lambda keeps 10 unreserved)`, defaultValue: '(none: unreserved)' },
   { key: 'sse:principals', allowed: 'comma-separated 12-digit account ids or IAM role ARNs (AWS_IAM only)', defaultValue: '(none)' },
   { key: 'sse:retryMs', allowed: STREAM_KEY_ALLOWED.retryMs, defaultValue: String(DEFAULT_STREAM_SETTINGS.retryMs) },
   { key: 'sse:jobSteps', allowed: STREAM_KEY_ALLOWED.jobSteps, defaultValue: String(DEFAULT_STREAM_SETTINGS.jobSteps) },

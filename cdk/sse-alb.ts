@@ -1,8 +1,8 @@
-import { Annotations, Aws, CfnCondition, CfnMapping, Duration, Fn, RemovalPolicy, SecretValue, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnCondition, CfnMapping, Duration, Fn, Names, RemovalPolicy, SecretValue, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as targets from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
@@ -17,6 +17,7 @@ import {
   checkIpv4Cidr,
   checkSecretNameOrArn,
 } from './validation';
+import { restrictDefaultSecurityGroupHandler, skipCheckov } from './checkov';
 
 /** The CIDR that stands for "anywhere"; admitted only when listed explicitly. */
 export const ANY_IPV4 = '0.0.0.0/0';
@@ -210,6 +211,8 @@ export class SseAlb extends Construct {
       lifecycleRules: [{ id: 'ExpireLogs', expiration: Duration.days(accessLogRetentionDays), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
       removalPolicy: props.accessLogRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
+    skipCheckov(this.accessLogBucket, 'CKV_AWS_18', 'This bucket only receives ALB access logs and VPC flow logs; logging its own access would need another log bucket, which would need one in turn.');
+    skipCheckov(this.accessLogBucket, 'CKV_AWS_21', 'Log objects are written once by the log delivery services and expire by the lifecycle rule; versions would only keep expired logs.');
     Validations.of(this.accessLogBucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This bucket only receives ALB access logs (and VPC flow logs), written by the log delivery services; logging its own access would need another log bucket, which would need one in turn. Reads are recorded by CloudTrail data events where the account enables them.',
@@ -250,13 +253,34 @@ export class SseAlb extends Construct {
     });
     this.logAccessLogs();
 
+    // The ALB may invoke the function only for this stack's own target group
+    // (confused-deputy rule). CDK's LambdaTarget grants any load balancer of
+    // any account; scoping to the target group's ARN would be a cycle (the
+    // group registers the function only once it may invoke it), so the group
+    // gets a name of our choosing and the permission names it with a
+    // wildcard for the suffix AWS appends.
+    const fn = props.sseFunction.function;
+    const targetGroupName = Names.uniqueResourceName(this, { maxLength: 32, separator: '' });
+    const stack = Stack.of(this);
+    const invokePermission = new lambda.CfnPermission(this, 'InvokeFromTargetGroup', {
+      action: 'lambda:InvokeFunction',
+      functionName: fn.functionArn,
+      principal: 'elasticloadbalancing.amazonaws.com',
+      sourceAccount: stack.account,
+      sourceArn: stack.formatArn({ service: 'elasticloadbalancing', resource: 'targetgroup', resourceName: `${targetGroupName}/*` }),
+    });
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+      targetGroupName,
       targetType: elbv2.TargetType.LAMBDA,
-      targets: [new targets.LambdaTarget(props.sseFunction.function)],
       // Repeated query parameters (and headers) reach the function as lists, so it can refuse them.
       multiValueHeadersEnabled: true,
       healthCheck: { enabled: true, path: '/health', healthyHttpCodes: '200' },
     });
+    this.targetGroup.addTarget({
+      attachToApplicationTargetGroup: () => ({ targetType: elbv2.TargetType.LAMBDA, targetJson: { id: fn.functionArn } }),
+    });
+    // The ALB checks that it may invoke the function when the target is registered.
+    this.targetGroup.node.addDependency(invokePermission);
 
     const forward = elbv2.ListenerAction.forward([this.targetGroup]);
     if (https) {
@@ -287,6 +311,9 @@ export class SseAlb extends Construct {
         open: false,
         defaultAction: forward,
       });
+      const plain = 'Plain HTTP was chosen explicitly (allowPlainHttp, -c sse:albAllowPlainHttp=true) for an ALB without a certificate; with certificateArn the listener is HTTPS with the recommended TLS policy.';
+      skipCheckov(this.listener, 'CKV_AWS_2', plain);
+      skipCheckov(this.listener, 'CKV_AWS_103', plain);
     }
 
     this.url = `${https ? 'https' : 'http'}://${this.loadBalancer.loadBalancerDnsName}`;
@@ -319,6 +346,13 @@ export class SseAlb extends Construct {
         FlowLogs: { destination: ec2.FlowLogDestination.toS3(this.accessLogBucket, 'vpc-flow-logs/'), trafficType: ec2.FlowLogTrafficType.REJECT },
       },
     });
+    const handler = restrictDefaultSecurityGroupHandler(this);
+    if (handler) {
+      // CDK's own function, run once by CloudFormation at deploy time to empty the VPC's default security group.
+      skipCheckov(handler, 'CKV_AWS_115', 'CDK\'s deploy-time custom resource handler, invoked once by CloudFormation; no concurrency to cap.');
+      skipCheckov(handler, 'CKV_AWS_116', 'CDK\'s deploy-time custom resource handler, invoked synchronously by CloudFormation; no asynchronous invocations to dead-letter.');
+      skipCheckov(handler, 'CKV_AWS_117', 'CDK\'s deploy-time custom resource handler; it calls the EC2 API only and needs no VPC.');
+    }
     return vpc;
   }
 

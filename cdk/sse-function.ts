@@ -5,6 +5,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
+import { skipCheckov } from './checkov';
+import { functionVariable, rangeOf } from './function-settings';
 import {
   type IntegerRange,
   LIMITS,
@@ -85,29 +87,36 @@ export interface SseStreamSettings {
 /** The stream settings with every default filled in. */
 export type ResolvedStreamSettings = Required<SseStreamSettings>;
 
-export const DEFAULT_STREAM_SETTINGS: ResolvedStreamSettings = {
-  retryMs: 5_000,
-  jobSteps: 11,
-  jobIntervalMs: 2_000,
-  windowMs: 120_000,
-  deadlineMarginMs: 2_000,
-  heartbeatMs: 15_000,
-  batchWindowMs: 5_000,
-};
+/** One stream setting as the function reads it. */
+export interface StreamVariable {
+  /** The environment variable. */
+  readonly variable: string;
+  /** The values the function accepts. */
+  readonly range: IntegerRange;
+  /** The function's value when unset. */
+  readonly default: number;
+}
+
+/** Every prop of `SseStreamSettings`; each must be a variable the function reads. */
+const STREAM_SETTING_KEYS: readonly (keyof ResolvedStreamSettings)[] = ['retryMs', 'jobSteps', 'jobIntervalMs', 'windowMs', 'deadlineMarginMs', 'heartbeatMs', 'batchWindowMs'];
 
 /**
- * One row per stream setting: the environment variable the function reads and
- * the range it accepts. Adding a setting is one row here plus one prop above.
+ * Each stream setting's variable, range and default, read from the function's
+ * own definitions (`function-settings.ts`): the CDK app never restates them.
+ * Adding a setting is one variable in `function/src/settings.rs` plus one
+ * prop above.
  */
-export const STREAM_ENVIRONMENT: { readonly [K in keyof ResolvedStreamSettings]: { readonly variable: string; readonly range: IntegerRange } } = {
-  retryMs: { variable: 'SSE_RETRY_MS', range: LIMITS.retryMs },
-  jobSteps: { variable: 'SSE_JOB_STEPS', range: LIMITS.jobSteps },
-  jobIntervalMs: { variable: 'SSE_JOB_INTERVAL_MS', range: LIMITS.jobIntervalMs },
-  windowMs: { variable: 'SSE_WINDOW_MS', range: LIMITS.windowMs },
-  deadlineMarginMs: { variable: 'SSE_DEADLINE_MARGIN_MS', range: LIMITS.deadlineMarginMs },
-  heartbeatMs: { variable: 'SSE_HEARTBEAT_MS', range: LIMITS.heartbeatMs },
-  batchWindowMs: { variable: 'SSE_BATCH_WINDOW_MS', range: LIMITS.batchWindowMs },
-};
+export const STREAM_ENVIRONMENT = Object.fromEntries(
+  STREAM_SETTING_KEYS.map((key) => {
+    const variable = functionVariable(key);
+    return [key, { variable: variable.variable, range: rangeOf(variable), default: variable.default }];
+  }),
+) as { readonly [K in keyof ResolvedStreamSettings]: StreamVariable };
+
+/** The function's defaults, which every unset prop takes. */
+export const DEFAULT_STREAM_SETTINGS: ResolvedStreamSettings = Object.fromEntries(
+  STREAM_SETTING_KEYS.map((key) => [key, STREAM_ENVIRONMENT[key].default]),
+) as unknown as ResolvedStreamSettings;
 
 /** The workspace root manifest of this repository (a virtual workspace). */
 export const DEFAULT_MANIFEST_PATH = path.join(__dirname, '..', 'Cargo.toml');
@@ -182,7 +191,13 @@ export interface SseFunctionProps {
   /**
    * Concurrent executions reserved for, and capping, this function. Each open
    * stream holds one execution, so this caps simultaneous streams (and cost).
-   * Integer of at least 1.
+   * Integer of at least 1. Lambda keeps at least 10 executions of the
+   * account unreserved, so the deploy fails unless the account's concurrency
+   * quota is at least 10 more than this (new accounts often have a quota of
+   * 10, which leaves nothing to reserve: see `aws lambda get-account-settings`
+   * and raise it through Service Quotas). Callers beyond the cap get 429, and
+   * a browser `EventSource` gives up for good on a 429 at a window's
+   * reconnect: clients should retry 429 and 5xx with backoff and `Last-Event-ID`.
    *
    * @default - no reservation: the function shares the account's unreserved pool
    */
@@ -286,6 +301,14 @@ export class SseFunction extends Construct {
       description: 'Streams Server-Sent Events through a RESPONSE_STREAM Function URL',
     });
 
+    skipCheckov(this.function, 'CKV_AWS_116', 'Invoked synchronously only (Function URL, ALB): a dead-letter queue takes failed asynchronous invocations, and there are none.');
+    skipCheckov(this.function, 'CKV_AWS_117', 'Reaches no resource in a VPC: it streams to its caller and writes its own log group. A VPC would add ENIs and, for the logs, a NAT or endpoints, for nothing.');
+    skipCheckov(this.function, 'CKV_AWS_173', 'The environment holds only numeric stream settings, no secret; Lambda encrypts it at rest with an AWS-owned key.');
+    if (props.reservedConcurrentExecutions === undefined) {
+      skipCheckov(this.function, 'CKV_AWS_115', 'A concurrency cap is opt-in (reservedConcurrentExecutions, -c sse:reservedConcurrency): Lambda keeps 10 executions unreserved, so an account whose quota is 10 cannot reserve any, and a default cap would fail such a first deploy.');
+    }
+    skipCheckov(this.logGroup, 'CKV_AWS_158', 'The log lines hold stream metadata (job ids, counts, end reasons), no secret; CloudWatch Logs encrypts them at rest. A customer managed key would add a key policy to manage and a monthly charge.');
+
     this.functionUrl = this.function.addFunctionUrl({
       authType,
       invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
@@ -298,6 +321,7 @@ export class SseFunction extends Construct {
     });
 
     if (authType === lambda.FunctionUrlAuthType.NONE) {
+      skipCheckov(this.functionUrl, 'CKV_AWS_258', 'authType NONE was chosen explicitly (authType prop, -c sse:authType=NONE), and synth warns about it.');
       Annotations.of(this).addWarningV2(
         'lambda-sse:publicFunctionUrl',
         'The Function URL has authType NONE: anyone on the internet can open streams, and each stream is billed for as long as it runs. ' +
@@ -330,8 +354,13 @@ export class SseFunction extends Construct {
   }
 
   /**
-   * A ready-to-paste `curl` command for `path` (no leading slash). Signed with
-   * the caller's credentials from the environment when the URL uses AWS_IAM.
+   * A ready-to-paste `curl` command for `path` (no leading slash), for bash,
+   * zsh or any POSIX shell. Signed with the caller's credentials from the
+   * environment when the URL uses AWS_IAM: the `x-amz-security-token` header
+   * is sent only when `AWS_SESSION_TOKEN` is set, because curl signs a header
+   * given with an empty value but does not send it, and the signature then
+   * fails (403) for long-term keys. A query in `path` must be sorted by name:
+   * curl before 8.0 signs it as written, and AWS sorts it.
    */
   public curlCommand(urlPath = 'events'): string {
     if (this.authType === lambda.FunctionUrlAuthType.NONE) {
@@ -341,7 +370,7 @@ export class SseFunction extends Construct {
     return Fn.join('', [
       'curl -N --aws-sigv4 "aws:amz:',
       region,
-      ':lambda" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-security-token: $AWS_SESSION_TOKEN" ',
+      ':lambda" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" ${AWS_SESSION_TOKEN:+-H} ${AWS_SESSION_TOKEN:+"x-amz-security-token: $AWS_SESSION_TOKEN"} ',
       this.url,
       urlPath,
     ]);
@@ -383,7 +412,7 @@ function validateProps(props: CheckedProps): string[] {
   }
   // Compared only when both are valid on their own; otherwise their own problems say it.
   const margin = props.streamSettings.deadlineMarginMs;
-  if (timeoutSeconds !== undefined && !checkIntegerInRange(margin, LIMITS.deadlineMarginMs)) {
+  if (timeoutSeconds !== undefined && !checkIntegerInRange(margin, STREAM_ENVIRONMENT.deadlineMarginMs.range)) {
     add('stream.deadlineMarginMs', checkMarginFitsTimeout(margin, timeoutSeconds));
   }
   props.corsAllowedOrigins.forEach((origin, i) => add(`corsAllowedOrigins[${i}]`, checkCorsOrigin(origin)));

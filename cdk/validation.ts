@@ -15,7 +15,10 @@ export interface IntegerRange {
   readonly unit?: string;
 }
 
-/** Lambda's own limits and the limits the Rust function enforces at start-up. */
+/**
+ * Lambda's and the ALB's own limits. The limits of the function's own
+ * settings come from the function (`STREAM_ENVIRONMENT` in sse-function.ts).
+ */
 export const LIMITS = {
   /** Lambda memory, MB. */
   memoryMb: { min: 128, max: 10_240, unit: 'MB' },
@@ -23,20 +26,6 @@ export const LIMITS = {
   timeoutSeconds: { min: 1, max: 900, unit: 's' },
   /** 0 would throttle every request, so a cap starts at 1. */
   reservedConcurrency: { min: 1 },
-  /** `SSE_RETRY_MS`: the reconnection hint sent to clients. */
-  retryMs: { min: 100, max: 600_000, unit: 'ms' },
-  /** `SSE_JOB_STEPS`: progress steps of a job when the request names none. */
-  jobSteps: { min: 1, max: 1_000 },
-  /** `SSE_JOB_INTERVAL_MS`: time between steps when the request names none. */
-  jobIntervalMs: { min: 10, max: 60_000, unit: 'ms' },
-  /** `SSE_WINDOW_MS`: longest one response lasts before it ends with `reconnect`. */
-  windowMs: { min: 1_000, max: 900_000, unit: 'ms' },
-  /** `SSE_DEADLINE_MARGIN_MS`: a response ends at least this long before the invocation's deadline. */
-  deadlineMarginMs: { min: 100, max: 60_000, unit: 'ms' },
-  /** `SSE_HEARTBEAT_MS`: idle time after which a `: keep-alive` comment is sent. */
-  heartbeatMs: { min: 1_000, max: 300_000, unit: 'ms' },
-  /** `SSE_BATCH_WINDOW_MS`: how long one buffered (ALB) answer collects events. */
-  batchWindowMs: { min: 1_000, max: 60_000, unit: 'ms' },
   /** ALB idle timeout (`idle_timeout.timeout_seconds`). */
   albIdleTimeoutSeconds: { min: 1, max: 4_000, unit: 's' },
   /** Days the ALB access logs are kept before the bucket's lifecycle rule deletes them. */

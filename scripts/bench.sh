@@ -72,7 +72,7 @@ timeout 900 cargo bench --quiet -p lambda-sse-function --bench encoder -- --nopl
 "$runner" criterion --dir "$root/target/criterion" --out "$results"
 
 step "figure 3: delivery through cargo lambda watch (1000 events, 10 ms apart)"
-setsid timeout 900 cargo lambda watch --release --quiet --ignore-changes \
+setsid timeout 900 cargo lambda watch --release --quiet --ignore-changes --disable-cors \
   -A 127.0.0.1 -P "$port" \
   --env-var SSE_WINDOW_MS=120000 \
   >"$out/watch.log" 2>&1 &

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs, once and idempotently, what `npm start` and `npm test` need beyond
 # Rust, Node.js and Python 3. Source it, then call what you need:
-#   ensure_python_tools  cargo-lambda, zig and cfn-lint from PyPI into ./.venv,
-#                        and .venv/bin first on PATH
+#   ensure_python_tools  cargo-lambda and zig (build), cfn-lint and checkov
+#                        (template checks), botocore (the tests' SigV4
+#                        verifier) from PyPI into ./.venv, .venv/bin first on PATH
 #   ensure_node_modules  the npm packages in package-lock.json (npm ci)
 
 tools_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Pinned; change them here and every machine refreshes its .venv on next use.
-python_tools="cargo-lambda==1.9.2 ziglang==0.17.1 cfn-lint==1.58.0"
+# botocore at the version checkov's boto3 pins, so pip resolves one set.
+python_tools="cargo-lambda==1.9.2 ziglang==0.17.1 cfn-lint==1.58.0 checkov==3.3.30 botocore==1.35.99"
 
 ensure_python_tools() {
   local venv="$tools_root/.venv"

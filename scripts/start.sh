@@ -12,7 +12,8 @@ base="http://127.0.0.1:$port/lambda-url/sse-function"
 
 # Its own process group, so Ctrl-C stops the emulator and the function it runs.
 set -m
-cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" &
+# --disable-cors: answer OPTIONS as a deployed URL without a CORS configuration does (405).
+cargo lambda watch --disable-cors --invoke-address 127.0.0.1 --invoke-port "$port" &
 watch_pid=$!
 set +m
 trap 'kill -TERM -- "-$watch_pid" 2>/dev/null || true' EXIT INT TERM

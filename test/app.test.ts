@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,6 +9,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { buildSseApp } from '../cdk/sse-app';
 import { CDK_JSON_CONTEXT, CERTIFICATE_ARN, OIDC_CONTEXT, REPO_ROOT, testOutdir } from './helpers';
+
+const CDK_JSON: { app: string } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8'));
 
 interface ValidationReport {
   readonly pluginReports: { readonly pluginName: string; readonly conclusion: string; readonly violations: { readonly ruleName: string }[] }[];
@@ -176,11 +179,30 @@ describe('the app reads its context', () => {
     assert.equal(sseApp.node.children.length, 0);
   });
 
-  it('is what bin/app.ts runs', () => {
-    const entry = fs.readFileSync(path.join(REPO_ROOT, 'bin', 'app.ts'), 'utf8');
-    assert.match(entry, /buildSseApp\(new App\(\)\)/);
-    const cdkJson = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8'));
-    assert.equal(cdkJson.app, 'npx tsx bin/app.ts');
+  it('is what `cdk synth` runs: the entry in cdk.json writes the stack, named and configured by context', () => {
+    const run = (context: Record<string, unknown>) => {
+      const outdir = testOutdir();
+      const result = spawnSync(CDK_JSON.app, {
+        cwd: REPO_ROOT,
+        shell: true,
+        encoding: 'utf8',
+        // What the CDK CLI hands the app: the context (cdk.json's and -c keys) and where to write.
+        env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context }) },
+      });
+      return { ...result, outdir };
+    };
+
+    const named = run({ 'sse:stackName': 'SseFromEntry', 'sse:memory': '256' });
+    assert.equal(named.status, 0, named.stderr);
+    const manifest = JSON.parse(fs.readFileSync(path.join(named.outdir, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.artifacts.SseFromEntry.type, 'aws:cloudformation:stack');
+    const template = Template.fromJSON(JSON.parse(fs.readFileSync(path.join(named.outdir, 'SseFromEntry.template.json'), 'utf8')));
+    template.hasResourceProperties('AWS::Lambda::Url', { InvokeMode: 'RESPONSE_STREAM', AuthType: 'AWS_IAM' });
+    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 256 });
+
+    const refused = run({ 'sse:memroy': '256' });
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /unknown context key sse:memroy/);
   });
 });
 

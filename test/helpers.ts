@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -67,3 +68,49 @@ export const OIDC_CONTEXT: Record<string, string> = {
   'sse:albOidcClientId': OIDC.clientId,
   'sse:albOidcClientSecretName': OIDC.clientSecretName,
 };
+
+/** Credentials the SigV4 verifier accepts: long-term keys, and temporary ones with a session token. */
+export const VERIFIER_KEY = 'AKIDEXAMPLE';
+export const VERIFIER_TEMPORARY_KEY = 'ASIAEXAMPLE';
+export const VERIFIER_SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
+export const VERIFIER_TOKEN = 'IQoJb3JpZ2luX2VjE//session+token=';
+
+export interface Verifier {
+  /** `http://127.0.0.1:<port>/` */
+  readonly url: string;
+  /** What it printed: one line per request, `verified` or `refused: <why>`. */
+  output(): string;
+  stop(): void;
+}
+
+/**
+ * `test/sigv4_verifier.py` (botocore's SigV4) on 127.0.0.1 in front of
+ * `upstream`, for service `lambda` in `region`: answers 403 to any request
+ * whose signature AWS would refuse. Needs botocore in .venv (`npm test`
+ * installs it).
+ */
+export async function startVerifier(upstream: string, region: string): Promise<Verifier> {
+  const python = path.join(REPO_ROOT, '.venv', 'bin', 'python');
+  if (!fs.existsSync(python)) throw new Error(`${python} is missing: run npm test (or source scripts/ensure-tools.sh && ensure_python_tools) to install botocore`);
+  const child = spawn(python, [
+    path.join(REPO_ROOT, 'test', 'sigv4_verifier.py'),
+    '--upstream', upstream, '--region', region, '--service', 'lambda',
+    '--credentials', `${VERIFIER_KEY}:${VERIFIER_SECRET}`,
+    '--credentials', `${VERIFIER_TEMPORARY_KEY}:${VERIFIER_SECRET}:${VERIFIER_TOKEN}`,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the verifier did not start:\n${output}`)), 30_000);
+    child.stdout.on('data', () => {
+      const found = /listening on (\d+)/.exec(output);
+      if (found) {
+        clearTimeout(timer);
+        resolve(Number(found[1]));
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`the verifier exited (${code}):\n${output}`)));
+  });
+  return { url: `http://127.0.0.1:${port}/`, output: () => output, stop: () => child.kill() };
+}

@@ -125,11 +125,25 @@ describe('SseAlb: internal, plain HTTP, new VPC', () => {
       Matcher: { HttpCode: '200' },
       TargetGroupAttributes: Match.arrayWith([{ Key: 'lambda.multi_value_headers.enabled', Value: 'true' }]),
     });
-    template.hasResourceProperties('AWS::Lambda::Permission', {
+  });
+
+  it('lets the load balancing service invoke the function for this target group only, before the group registers it', () => {
+    const functionId = Object.keys(template.findResources('AWS::Lambda::Function'))[0];
+    const permissions = template.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'elasticloadbalancing.amazonaws.com' } });
+    assert.equal(Object.keys(permissions).length, 1, 'one permission, scoped');
+    const [[permissionId, permission]] = Object.entries(permissions) as [string, { Properties: Record<string, unknown> }][];
+    const targetGroupName = (onlyResource(template, TARGET_GROUP).Properties.Name as string);
+    assert.match(targetGroupName, /^[A-Za-z0-9]{1,32}$/);
+    assert.deepEqual(permission.Properties, {
       Action: 'lambda:InvokeFunction',
-      Principal: 'elasticloadbalancing.amazonaws.com',
       FunctionName: { 'Fn::GetAtt': [functionId, 'Arn'] },
+      Principal: 'elasticloadbalancing.amazonaws.com',
+      SourceAccount: { Ref: 'AWS::AccountId' },
+      SourceArn: {
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':elasticloadbalancing:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:targetgroup/${targetGroupName}/*`]],
+      },
     });
+    assert.ok((onlyResource(template, TARGET_GROUP).DependsOn as string[]).includes(permissionId), 'registered only once it may be invoked');
   });
 
   it('sets an idle timeout that fits the default 5 s batch window: 60 s', () => {

@@ -168,11 +168,6 @@ describe('SseFunction props', () => {
       Environment: { Variables: Match.objectLike({ SSE_BATCH_WINDOW_MS: '60000' }) },
     });
   });
-
-  it('does not warn about a default job longer than the timeout: responses end in windows and clients resume', () => {
-    const { annotations } = buildFunction({ timeout: Duration.seconds(20), stream: { jobSteps: 1000, jobIntervalMs: 60_000 } });
-    assert.deepEqual(annotations.findWarning('*', Match.anyValue()), []);
-  });
 });
 
 describe('SseFunction grants', () => {

@@ -79,7 +79,7 @@ esac
     assert.equal(result.stdout, BODY);
 
     const [request] = seen;
-    assert.equal(request.url, '/events?steps=2&interval_ms=10');
+    assert.equal(request.url, '/events?interval_ms=10&steps=2', 'the query is sent sorted, as SigV4 signs it');
     assert.match(String(request.headers.authorization), /^AWS4-HMAC-SHA256 Credential=AKIDFROMCLI\/\d{8}\/eu-west-1\/lambda\/aws4_request, SignedHeaders=[^,]*x-amz-date[^,]*, Signature=[0-9a-f]{64}$/);
     assert.equal(request.headers['x-amz-security-token'], 'token==');
     assert.equal(request.headers.accept, 'text/event-stream');

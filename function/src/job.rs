@@ -12,6 +12,10 @@ use uuid::Uuid;
 pub const STEPS: RangeInclusive<u32> = 1..=1000;
 /// Allowed milliseconds between two steps.
 pub const INTERVAL_MS: RangeInclusive<u32> = 10..=60_000;
+/// Steps of a job whose request names none: 0, 10, ..., 100 %, as the seed's.
+pub const DEFAULT_STEPS: u32 = 11;
+/// Milliseconds between steps when the request names none.
+pub const DEFAULT_INTERVAL_MS: u32 = 2_000;
 
 /// The event type of each step.
 pub const PROGRESS: EventType = EventType::new("progress");
@@ -29,8 +33,8 @@ impl Default for JobSpec {
     /// Eleven steps (0, 10, ..., 100 %) two seconds apart.
     fn default() -> Self {
         Self {
-            steps: 11,
-            interval: Duration::from_secs(2),
+            steps: DEFAULT_STEPS,
+            interval: Duration::from_millis(DEFAULT_INTERVAL_MS.into()),
         }
     }
 }
@@ -78,45 +82,56 @@ impl JobEvent {
         }
     }
 
-    /// The SSE id: `<jobId>:<step>`, or `<jobId>:complete` for the end.
+    /// The SSE id: `<jobId>/<steps>:<step>`, or `<jobId>/<steps>:complete`.
     pub fn id(&self) -> String {
         EventId {
             job_id: self.progress.job_id,
+            steps: self.progress.total_steps,
             position: self.position,
         }
         .to_string()
     }
 }
 
-/// An event's SSE id, `<jobId>:<step>` or `<jobId>:complete`: what a client
-/// sends back as `Last-Event-ID` to resume.
+/// An event's SSE id, `<jobId>/<steps>:<step>` or `<jobId>/<steps>:complete`:
+/// what a client sends back as `Last-Event-ID` to resume. The part before the
+/// colon names the whole job (its id and its number of steps), so a resume
+/// continues exactly the job the client was following, whatever its query says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventId {
     pub job_id: Uuid,
+    pub steps: u32,
     pub position: Position,
 }
 
-/// Longest id accepted back from a client: a UUID, a colon and `complete`.
-pub const MAX_EVENT_ID_LEN: usize = 36 + 1 + 8;
+/// Longest id accepted back from a client: a UUID, `/1000`, a colon and `complete`.
+pub const MAX_EVENT_ID_LEN: usize = 36 + 5 + 1 + 8;
 
 /// Why a `Last-Event-ID` is not one of ours.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventIdError {
     #[error("is longer than {MAX_EVENT_ID_LEN} characters")]
     TooLong,
-    #[error("is not of the form <jobId>:<step> or <jobId>:complete")]
+    #[error("is not of the form <jobId>/<steps>:<step> or <jobId>/<steps>:complete")]
     Shape,
-    #[error("does not start with a job id (a UUID)")]
+    #[error("does not start with a job id this stream issued (a version 4 UUID)")]
     JobId,
+    #[error(
+        "does not name a number of steps from {min} to {max} after the job id",
+        min = STEPS.start(), max = STEPS.end()
+    )]
+    Steps,
     #[error("does not end with a step number from 1, or `complete`")]
     Step,
+    #[error("names step {step} of a job of {steps} steps")]
+    StepBeyondJob { step: u32, steps: u32 },
     #[error("is not written as this stream writes ids (lowercase job id, no leading zeros)")]
     NotCanonical,
 }
 
 impl fmt::Display for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.job_id, self.position)
+        write!(f, "{}/{}:{}", self.job_id, self.steps, self.position)
     }
 }
 
@@ -128,29 +143,52 @@ impl FromStr for EventId {
             return Err(EventIdError::TooLong);
         }
         let (job, position) = text.split_once(':').ok_or(EventIdError::Shape)?;
+        let (job, steps) = job.split_once('/').ok_or(EventIdError::Shape)?;
         // Only the hyphenated form we send: `Uuid::parse_str` would also take
         // braces, URNs and bare hex, which no client got from us.
         if job.len() != 36 {
             return Err(EventIdError::JobId);
         }
         let job_id = Uuid::try_parse(job).map_err(|_| EventIdError::JobId)?;
+        // Every job id this stream issues is random (version 4, RFC 4122
+        // variant): a nil, time-based or hand-made one was never ours.
+        if job_id.get_version() != Some(uuid::Version::Random)
+            || job_id.get_variant() != uuid::Variant::RFC4122
+        {
+            return Err(EventIdError::JobId);
+        }
+        let steps = whole_number(steps)
+            .filter(|steps| STEPS.contains(steps))
+            .ok_or(EventIdError::Steps)?;
         let position = match position {
             "complete" => Position::Complete,
-            digits if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
-                match digits.parse::<u32>() {
-                    Ok(step) if step >= 1 => Position::Step(step),
-                    _ => return Err(EventIdError::Step),
+            digits => match whole_number(digits) {
+                Some(step) if step > steps => {
+                    return Err(EventIdError::StepBeyondJob { step, steps });
                 }
-            }
-            _ => return Err(EventIdError::Step),
+                Some(step) if step >= 1 => Position::Step(step),
+                _ => return Err(EventIdError::Step),
+            },
         };
-        let id = Self { job_id, position };
+        let id = Self {
+            job_id,
+            steps,
+            position,
+        };
         // Only the exact text we send: no uppercase UUID, no leading zeros.
         if id.to_string() != text {
             return Err(EventIdError::NotCanonical);
         }
         Ok(id)
     }
+}
+
+/// ASCII digits only, as a `u32`; `None` for anything else or an overflow.
+fn whole_number(text: &str) -> Option<u32> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
 }
 
 impl fmt::Display for Position {
@@ -311,7 +349,10 @@ mod tests {
     fn complete_event() {
         let event = job(4).event(Position::Complete);
         assert_eq!(event.kind(), COMPLETE);
-        assert_eq!(event.id(), "00000000-0000-0000-0000-000000000000:complete");
+        assert_eq!(
+            event.id(),
+            "00000000-0000-0000-0000-000000000000/4:complete"
+        );
         assert_eq!(
             serde_json::to_value(&event.progress).unwrap(),
             serde_json::json!({
@@ -335,10 +376,10 @@ mod tests {
         assert_eq!(
             seen,
             [
-                format!("{nil}:1"),
-                format!("{nil}:2"),
-                format!("{nil}:3"),
-                format!("{nil}:complete")
+                format!("{nil}/3:1"),
+                format!("{nil}/3:2"),
+                format!("{nil}/3:3"),
+                format!("{nil}/3:complete")
             ]
         );
     }
@@ -358,9 +399,9 @@ mod tests {
         assert_eq!(
             drain(JobCursor::start(job(2))),
             [
-                (ms(0), format!("{nil}:1")),
-                (ms(100), format!("{nil}:2")),
-                (ms(200), format!("{nil}:complete"))
+                (ms(0), format!("{nil}/2:1")),
+                (ms(100), format!("{nil}/2:2")),
+                (ms(200), format!("{nil}/2:complete"))
             ]
         );
     }
@@ -372,13 +413,13 @@ mod tests {
         assert_eq!(
             drain(JobCursor::resume(job(3), Position::Step(2))),
             [
-                (ms(0), format!("{nil}:3")),
-                (ms(100), format!("{nil}:complete"))
+                (ms(0), format!("{nil}/3:3")),
+                (ms(100), format!("{nil}/3:complete"))
             ]
         );
         assert_eq!(
             drain(JobCursor::resume(job(3), Position::Step(3))),
-            [(ms(0), format!("{nil}:complete"))]
+            [(ms(0), format!("{nil}/3:complete"))]
         );
         assert!(drain(JobCursor::resume(job(3), Position::Complete)).is_empty());
     }
@@ -386,9 +427,14 @@ mod tests {
     #[test]
     fn event_ids_round_trip() {
         let id = Uuid::new_v4();
-        for position in [Position::Step(1), Position::Step(1000), Position::Complete] {
+        for (steps, position) in [
+            (1, Position::Step(1)),
+            (1000, Position::Step(1000)),
+            (7, Position::Complete),
+        ] {
             let event_id = EventId {
                 job_id: id,
+                steps,
                 position,
             };
             assert_eq!(event_id.to_string().parse(), Ok(event_id));
@@ -396,31 +442,77 @@ mod tests {
     }
 
     #[test]
+    fn an_id_names_the_job_its_steps_and_the_step() {
+        let job = ProgressJob::with_id(
+            Uuid::parse_str(JOB).unwrap(),
+            JobSpec {
+                steps: 20,
+                interval: Duration::from_millis(100),
+            },
+        );
+        assert_eq!(job.event(Position::Step(3)).id(), format!("{JOB}/20:3"));
+        assert_eq!(
+            job.event(Position::Complete).id(),
+            format!("{JOB}/20:complete")
+        );
+    }
+
+    const JOB: &str = "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10";
+
+    #[test]
     fn malformed_event_ids_are_refused_with_a_reason() {
-        let uuid = "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10";
+        let uuid = JOB;
         let cases = [
             (String::new(), EventIdError::Shape),
             ("hello".to_owned(), EventIdError::Shape),
             (uuid.to_owned(), EventIdError::Shape),
-            (format!("{uuid}:"), EventIdError::Step),
-            (format!("{uuid}:0"), EventIdError::Step),
-            (format!("{uuid}:-1"), EventIdError::Step),
-            (format!("{uuid}:+1"), EventIdError::Step),
-            (format!("{uuid}:1.5"), EventIdError::Step),
-            (format!("{uuid}:00000000"), EventIdError::Step),
-            (format!("{uuid}:done"), EventIdError::Step),
-            (format!("{uuid}:\u{ff11}"), EventIdError::Step),
+            (format!("{uuid}:3"), EventIdError::Shape),
+            (format!("{uuid}/11:"), EventIdError::Step),
+            (format!("{uuid}/11:0"), EventIdError::Step),
+            (format!("{uuid}/11:-1"), EventIdError::Step),
+            (format!("{uuid}/11:+1"), EventIdError::Step),
+            (format!("{uuid}/11:1.5"), EventIdError::Step),
+            (format!("{uuid}/11:00000000"), EventIdError::Step),
+            (format!("{uuid}/11:done"), EventIdError::Step),
+            (format!("{uuid}/11:\u{ff11}"), EventIdError::Step),
             (
-                "not-a-uuid-but-thirty-six-chars-long:1".to_owned(),
+                format!("{uuid}/11:12"),
+                EventIdError::StepBeyondJob {
+                    step: 12,
+                    steps: 11,
+                },
+            ),
+            (format!("{uuid}/0:1"), EventIdError::Steps),
+            (format!("{uuid}/1001:1"), EventIdError::Steps),
+            (format!("{uuid}/:1"), EventIdError::Steps),
+            (format!("{uuid}/x:1"), EventIdError::Steps),
+            (
+                "not-a-uuid-but-thirty-six-chars-long/1:1".to_owned(),
                 EventIdError::JobId,
             ),
-            (format!("{{{uuid}}}:1"), EventIdError::JobId),
-            (format!("{}:1", uuid.replace('-', "")), EventIdError::JobId),
-            (format!("{uuid}:1{}", "0".repeat(40)), EventIdError::TooLong),
-            ("\u{e9}".repeat(30), EventIdError::TooLong),
-            (format!("{uuid}:03"), EventIdError::NotCanonical),
+            (format!("{{{uuid}}}/1:1"), EventIdError::JobId),
             (
-                format!("{}:3", uuid.to_uppercase()),
+                format!("{}/1:1", uuid.replace('-', "")),
+                EventIdError::JobId,
+            ),
+            (format!("{}/11:1", Uuid::nil()), EventIdError::JobId),
+            (
+                "6f1c2b7e-0d4e-1c1a-9d59-1b2f7d3c4a10/11:1".to_owned(),
+                EventIdError::JobId,
+            ),
+            (
+                "6f1c2b7e-0d4e-4c1a-cd59-1b2f7d3c4a10/11:1".to_owned(),
+                EventIdError::JobId,
+            ),
+            (
+                format!("{uuid}/11:1{}", "0".repeat(40)),
+                EventIdError::TooLong,
+            ),
+            ("\u{e9}".repeat(30), EventIdError::TooLong),
+            (format!("{uuid}/11:03"), EventIdError::NotCanonical),
+            (format!("{uuid}/011:3"), EventIdError::NotCanonical),
+            (
+                format!("{}/11:3", uuid.to_uppercase()),
                 EventIdError::NotCanonical,
             ),
         ];

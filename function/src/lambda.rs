@@ -15,14 +15,16 @@ use crate::source::EventSource;
 use crate::stream::{ResponsePlan, sse_stream};
 use aws_lambda_events::{alb::AlbTargetGroupResponse, encodings::Body as AlbBody};
 use bytes::{Bytes, BytesMut};
-use futures_util::{Stream, StreamExt, stream};
+use futures_util::{FutureExt, Stream, StreamExt, stream};
 use http::HeaderMap;
 use lambda_runtime::{
     Diagnostic, FunctionResponse, LambdaEvent, MetadataPrelude, StreamResponse, service_fn,
 };
 use serde_json::Value;
 use std::{
+    any::Any,
     convert::Infallible,
+    panic::AssertUnwindSafe,
     pin::Pin,
     sync::{
         Arc,
@@ -57,13 +59,16 @@ const QUICK_FAILURE: Duration = Duration::from_secs(1);
 /// on the Runtime API connection (see [`runtime_client`]).
 ///
 /// The runtime's loop returns on the first failed exchange with the
-/// Runtime API, as when a client gave up before its answer could be sent.
-/// Exiting then would make Lambda start a new process (a cold start for the
-/// next caller), and under `cargo lambda watch` stop the function for good;
-/// so the loop starts again and takes the next invocation. Only restarts
-/// that fail before any invocation arrives count towards giving up: a queue
-/// of abandoned invocations (clients that gave up during a cold start) fails
-/// one by one, quickly, and must not look like a dead API.
+/// Runtime API, as when a client gave up before its answer could be sent,
+/// and panics on some answers it does not expect (an invocation without a
+/// request id, as `cargo lambda watch` sends after cutting off a response
+/// that overran its timeout). Exiting then would make Lambda start a new
+/// process (a cold start for the next caller), and under `cargo lambda watch`
+/// stop the function for good; so the loop starts again and takes the next
+/// invocation. Only restarts that fail before any invocation arrives count
+/// towards giving up: a queue of abandoned invocations (clients that gave up
+/// during a cold start) fails one by one, quickly, and must not look like a
+/// dead API.
 pub async fn serve(handler: Handler) -> Result<(), lambda_runtime::Error> {
     let invocations = Arc::new(AtomicU64::new(0));
     let mut quick_failures = 0;
@@ -76,9 +81,20 @@ pub async fn serve(handler: Handler) -> Result<(), lambda_runtime::Error> {
             let handler = handler.clone();
             async move { handler.handle(event).await }
         });
-        let Err(error) = runtime_client::run(service).await else {
-            return Ok(());
-        };
+        // Nothing is shared across the unwind but the counter (an atomic)
+        // and the handler (read-only settings), so no state is left half-changed.
+        let (error, panicked): (lambda_runtime::Error, bool) =
+            match AssertUnwindSafe(runtime_client::run(service))
+                .catch_unwind()
+                .await
+            {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(error)) => (error, false),
+                Err(panic) => (
+                    format!("the runtime panicked: {}", panic_message(panic.as_ref())).into(),
+                    true,
+                ),
+            };
         let got_none = invocations.load(Ordering::Relaxed) == before;
         quick_failures = if got_none && started.elapsed() < QUICK_FAILURE {
             quick_failures + 1
@@ -88,8 +104,25 @@ pub async fn serve(handler: Handler) -> Result<(), lambda_runtime::Error> {
         if quick_failures >= MAX_QUICK_FAILURES {
             return Err(error);
         }
-        tracing::error!(%error, "the Runtime API exchange failed; taking the next invocation");
+        // A failed exchange the loop recovers from is most often a client
+        // that went away while its answer was posted: not an error. A panic
+        // is a bug somewhere, and a Runtime API that is really gone ends the
+        // process (logged at ERROR by the caller).
+        if panicked {
+            tracing::error!(%error, "the Runtime API exchange failed; taking the next invocation");
+        } else {
+            tracing::warn!(%error, "the Runtime API exchange failed; taking the next invocation");
+        }
     }
+}
+
+/// The text a panic was raised with (`panic!` and `expect` give a string).
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }
 
 /// Answers invocations with the settings read at start-up.
@@ -162,7 +195,7 @@ impl Handler {
                 interval_ms = request.spec.interval.as_millis() as u64,
                 resumed_after = resumed_from.as_deref(),
                 window_ms = plan.window.as_millis() as u64,
-                buffered = plan.max_bytes.is_some(),
+                buffered = plan.max_body.is_some(),
                 "stream started"
             );
         });
@@ -170,18 +203,25 @@ impl Handler {
     }
 }
 
-/// Deadlines before this (2001-09-09) are not times: `cargo lambda watch`
-/// sends its timeout as a duration (600000), and hand-made events send 0.
+/// Deadlines before this (2001-09-09) are not points in time but durations:
+/// `cargo lambda watch` sends its timeout that way (600000 by default,
+/// N * 1000 with `--timeout N`).
 const EARLIEST_DEADLINE_MS: u64 = 1_000_000_000_000;
 
-/// How long until `deadline_ms` (epoch milliseconds, as Lambda gives it);
-/// `None` when the value is not a point in time.
+/// How long the invocation may still run, from its deadline as the runtime
+/// gives it: epoch milliseconds on Lambda, milliseconds from the
+/// invocation's arrival (just now) under the emulator, so that a local
+/// timeout ends responses as Lambda's would. `None` for 0, which is no
+/// deadline at all (a hand-made event).
 pub fn until_deadline(deadline_ms: u64, now: SystemTime) -> Option<Duration> {
-    if deadline_ms < EARLIEST_DEADLINE_MS {
-        return None;
+    match deadline_ms {
+        0 => None,
+        duration if duration < EARLIEST_DEADLINE_MS => Some(Duration::from_millis(duration)),
+        epoch => {
+            let deadline = UNIX_EPOCH + Duration::from_millis(epoch);
+            Some(deadline.duration_since(now).unwrap_or(Duration::ZERO))
+        }
     }
-    let deadline = UNIX_EPOCH + Duration::from_millis(deadline_ms);
-    Some(deadline.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// The streamed form: the status and headers go in the prelude, the body
@@ -239,6 +279,94 @@ async fn buffered(response: HttpResponse, multi_value: bool) -> AlbTargetGroupRe
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::{SourceError, SourceEvent};
+    use crate::sse::EventType;
+    use crate::stream::{ALB_DOCUMENT_OVERHEAD, MAX_ALB_DOCUMENT};
+
+    /// A resumable source of `total` events, all due at once, whose data is
+    /// `size` bytes of what an ALB document escapes most: quotes, backslashes
+    /// and control characters.
+    struct Escapable {
+        next: u32,
+        total: u32,
+        size: usize,
+    }
+
+    impl EventSource for Escapable {
+        fn next_due(&self) -> Option<Duration> {
+            (self.next < self.total).then_some(Duration::ZERO)
+        }
+
+        fn take_next(&mut self) -> Result<SourceEvent, SourceError> {
+            let n = self.next;
+            self.next += 1;
+            let unit = ["\"", "\\", "\u{1}", "\n", "\u{1f}x"][n as usize % 5];
+            Ok(SourceEvent {
+                id: n.to_string(),
+                kind: EventType::new("escapable"),
+                data: unit.repeat(self.size / unit.len()),
+            })
+        }
+    }
+
+    /// One ALB answer, resuming after `last_id`, as the document the ALB gets.
+    async fn batch(last_id: Option<String>, total: u32, size: usize, multi_value: bool) -> Vec<u8> {
+        let next = last_id
+            .as_deref()
+            .map_or(0, |id| id.parse::<u32>().unwrap() + 1);
+        let source = Escapable { next, total, size };
+        let plan = ResponsePlan::buffered(&Settings::default(), None);
+        let response =
+            HttpResponse::events(sse_stream(source, plan, last_id, tracing::Span::none()));
+        serde_json::to_vec(&buffered(response, multi_value).await).unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_alb_document_stays_under_1_mb_and_batches_lose_nothing() {
+        for (size, multi_value) in [(8 * 1024, false), (30_000, true), (100, false)] {
+            let total = 150;
+            let mut last_id = None;
+            let mut seen = Vec::new();
+            let mut batches = 0;
+            while seen.len() < total as usize {
+                let document = batch(last_id.clone(), total, size, multi_value).await;
+                assert!(
+                    document.len() < MAX_ALB_DOCUMENT,
+                    "{} bytes with {size}-byte events",
+                    document.len()
+                );
+                let answer: Value = serde_json::from_slice(&document).unwrap();
+                let body = answer["body"].as_str().unwrap();
+                for block in body.split("\n\n").filter(|b| b.starts_with("id: ")) {
+                    let id = block[4..block.find('\n').unwrap()].to_owned();
+                    if !block.contains("event: reconnect") {
+                        seen.push(id.parse::<u32>().unwrap());
+                    }
+                    last_id = Some(id);
+                }
+                batches += 1;
+                assert!(batches < 2 * total, "no progress");
+            }
+            assert_eq!(seen, (0..total).collect::<Vec<_>>(), "{size}-byte events");
+            if size > 1000 {
+                assert!(batches > 3, "{batches} batches of {size}-byte events");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_alb_document_around_the_body_fits_its_reserve() {
+        for multi_value in [false, true] {
+            let mut response = HttpResponse::events(Box::pin(stream::empty()));
+            response.body = Body::Full(Bytes::new());
+            let document = serde_json::to_vec(&buffered(response, multi_value).await).unwrap();
+            assert!(
+                document.len() * 4 < ALB_DOCUMENT_OVERHEAD,
+                "{}",
+                document.len()
+            );
+        }
+    }
 
     #[test]
     fn until_deadline_reads_epoch_milliseconds() {
@@ -253,10 +381,20 @@ mod tests {
             "already past"
         );
         assert_eq!(until_deadline(0, now), None, "hand-made event");
+    }
+
+    #[test]
+    fn until_deadline_reads_a_small_value_as_a_duration_from_now() {
+        let now = UNIX_EPOCH + Duration::from_millis(1_795_000_000_000);
         assert_eq!(
             until_deadline(600_000, now),
-            None,
-            "the emulator's duration"
+            Some(Duration::from_secs(600)),
+            "cargo lambda watch's default"
+        );
+        assert_eq!(
+            until_deadline(4_000, now),
+            Some(Duration::from_secs(4)),
+            "cargo lambda watch --timeout 4"
         );
     }
 }

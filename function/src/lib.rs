@@ -13,6 +13,7 @@
 pub mod invocation;
 pub mod job;
 pub mod lambda;
+pub mod logging;
 pub mod number;
 pub mod request;
 pub mod response;

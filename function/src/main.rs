@@ -1,11 +1,11 @@
 use lambda_runtime::tracing;
-use lambda_sse::{Handler, Settings, lambda::serve};
+use lambda_sse::{Handler, Settings, lambda::serve, logging};
 use std::process::ExitCode;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     // JSON logs when Lambda's log format is JSON (AWS_LAMBDA_LOG_FORMAT).
-    tracing::init_default_subscriber();
+    logging::init();
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(error) => {

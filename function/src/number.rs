@@ -8,7 +8,10 @@ use std::ops::RangeInclusive;
 pub enum NumberError {
     #[error("is empty; expected a whole number from {min} to {max}")]
     Empty { min: u32, max: u32 },
-    #[error("is {value:?}, not a whole number; expected one from {min} to {max}")]
+    #[error(
+        "is {}, not a whole number; expected one from {min} to {max}",
+        quoted(value)
+    )]
     NotANumber { value: String, min: u32, max: u32 },
     #[error("is {value}, outside the allowed range {min} to {max}")]
     OutOfRange { value: String, min: u32, max: u32 },
@@ -45,6 +48,15 @@ pub(crate) fn shorten(text: &str) -> String {
         Some((at, _)) => format!("{}...", &text[..at]),
         None => text.to_owned(),
     }
+}
+
+/// Caller input as a message shows it: in double quotes, written as a JSON
+/// string (the form the error body is read in), so a control character shows
+/// as `\u0000` and never reaches a log line raw; any other character,
+/// however unusual, is shown as itself.
+pub(crate) fn quoted(text: &str) -> String {
+    // Serializing a `str` cannot fail.
+    serde_json::to_string(text).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -91,6 +103,17 @@ mod tests {
                 "{text:?}"
             );
         }
+    }
+
+    #[test]
+    fn echoed_input_is_quoted_as_a_reader_sees_it() {
+        assert_eq!(quoted("stpes"), "\"stpes\"");
+        assert_eq!(quoted("a\0b\nc"), "\"a\\u0000b\\nc\"");
+        assert_eq!(quoted("\u{1080cd}\u{e9}"), "\"\u{1080cd}\u{e9}\"");
+        assert_eq!(
+            parse_in_range("1\u{0}", &RANGE).unwrap_err().to_string(),
+            "is \"1\\u0000\", not a whole number; expected one from 10 to 60000"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! [`Route`] or a [`RequestError`] that says what the caller should change.
 
 use crate::job::{EventId, EventIdError, INTERVAL_MS, JobSpec, Position, STEPS};
-use crate::number::{NumberError, parse_in_range, shorten};
+use crate::number::{NumberError, parse_in_range, quoted, shorten};
 use http::{HeaderMap, Method, StatusCode};
 use std::time::Duration;
 
@@ -45,12 +45,16 @@ impl std::fmt::Display for IdSource {
 /// A request the function refuses, with the HTTP status that says why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
-    #[error("nothing is served at {path}; use GET /events to stream progress or GET /health")]
+    #[error(
+        "nothing is served at {}; use GET /events to stream progress or GET /health",
+        quoted(path)
+    )]
     NotFound { path: String },
-    #[error("{method} is not allowed on {path}; use GET")]
+    #[error("{} is not allowed on {}; use GET", quoted(method), quoted(path))]
     MethodNotAllowed { method: String, path: String },
     #[error(
-        "unknown query parameter {name:?}; /events takes steps ({min_steps} to {max_steps}), interval_ms ({min_ms} to {max_ms}) and lastEventId",
+        "unknown query parameter {}; /events takes steps ({min_steps} to {max_steps}), interval_ms ({min_ms} to {max_ms}) and lastEventId",
+        quoted(name),
         min_steps = STEPS.start(), max_steps = STEPS.end(),
         min_ms = INTERVAL_MS.start(), max_ms = INTERVAL_MS.end()
     )]
@@ -63,7 +67,7 @@ pub enum RequestError {
         problem: NumberError,
     },
     #[error(
-        "{from} {problem}; send back an id this stream sent (<jobId>:<step> or <jobId>:complete), or none to start a new job"
+        "{from} {problem}; send back an id this stream sent (<jobId>/<steps>:<step> or <jobId>/<steps>:complete), or none to start a new job"
     )]
     InvalidLastEventId {
         from: IdSource,
@@ -72,12 +76,12 @@ pub enum RequestError {
     #[error("{from} is not ASCII; send back an id this stream sent, or none to start a new job")]
     NonAsciiLastEventId { from: IdSource },
     #[error(
-        "{from} names step {step}, but this job has {steps} steps; reconnect with the same steps parameter as the first request"
+        "{from} belongs to a job of {job_steps} steps, but the query asks for steps={asked}; resume with the query of the first request, or leave steps out"
     )]
-    LastEventIdBeyondJob {
+    LastEventIdOfOtherJob {
         from: IdSource,
-        step: u32,
-        steps: u32,
+        job_steps: u32,
+        asked: u32,
     },
 }
 
@@ -100,7 +104,7 @@ impl RequestError {
             Self::InvalidParameter { .. } => "invalid_parameter",
             Self::InvalidLastEventId { .. }
             | Self::NonAsciiLastEventId { .. }
-            | Self::LastEventIdBeyondJob { .. } => "invalid_last_event_id",
+            | Self::LastEventIdOfOtherJob { .. } => "invalid_last_event_id",
         }
     }
 }
@@ -129,34 +133,41 @@ pub fn route(
     if method != Method::GET {
         return Err(RequestError::MethodNotAllowed {
             method: shorten(method),
-            path: path.to_owned(),
+            path: shorten(path),
         });
     }
     if !is_events {
         return Ok(Route::Health);
     }
     let query = EventsQuery::parse(query)?;
-    let spec = JobSpec {
+    let mut spec = JobSpec {
         steps: query.steps.unwrap_or(defaults.steps),
         interval: query
             .interval_ms
             .map_or(defaults.interval, |ms| Duration::from_millis(ms.into())),
     };
-    let resume = match last_event_id(headers, query.last_event_id.as_deref())? {
-        None => None,
-        Some((from, id)) => match id.position {
-            Position::Complete => return Ok(Route::Finished),
-            Position::Step(step) if step > spec.steps => {
-                return Err(RequestError::LastEventIdBeyondJob {
-                    from,
-                    step,
-                    steps: spec.steps,
-                });
-            }
-            Position::Step(_) => Some(id),
-        },
+    let Some((from, id)) = last_event_id(headers, query.last_event_id.as_deref())? else {
+        return Ok(Route::Events(EventsRequest { spec, resume: None }));
     };
-    Ok(Route::Events(EventsRequest { spec, resume }))
+    // The id names its job's steps: a resume continues that job, and a query
+    // that asks for another one is a client mixing up two jobs.
+    match query.steps {
+        Some(asked) if asked != id.steps => {
+            return Err(RequestError::LastEventIdOfOtherJob {
+                from,
+                job_steps: id.steps,
+                asked,
+            });
+        }
+        _ => spec.steps = id.steps,
+    }
+    Ok(match id.position {
+        Position::Complete => Route::Finished,
+        Position::Step(_) => Route::Events(EventsRequest {
+            spec,
+            resume: Some(id),
+        }),
+    })
 }
 
 #[derive(Default)]
@@ -237,6 +248,7 @@ fn last_event_id(
 mod tests {
     use super::*;
     use http::HeaderValue;
+    use serde_json::Value;
     use uuid::Uuid;
 
     const JOB: &str = "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10";
@@ -267,11 +279,16 @@ mod tests {
         })
     }
 
-    fn resumed(step: u32) -> Route {
+    /// Resuming job `JOB` of `steps` steps after `step`, at the default pace.
+    fn resumed(steps: u32, step: u32) -> Route {
         Route::Events(EventsRequest {
-            spec: JobSpec::default(),
+            spec: JobSpec {
+                steps,
+                ..JobSpec::default()
+            },
             resume: Some(EventId {
                 job_id: Uuid::parse_str(JOB).unwrap(),
+                steps,
                 position: Position::Step(step),
             }),
         })
@@ -302,26 +319,31 @@ mod tests {
         assert_eq!(route, Ok(Route::Health));
     }
 
+    /// The table every front door's tests share (`tests/fixtures/refusals.json`).
     #[test]
-    fn bad_parameters_are_400_with_a_code() {
-        let cases = [
-            ("steps=0", "invalid_parameter"),
-            ("steps=1001", "invalid_parameter"),
-            ("steps=", "invalid_parameter"),
-            ("steps", "invalid_parameter"),
-            ("steps=abc", "invalid_parameter"),
-            ("interval_ms=9", "invalid_parameter"),
-            ("interval_ms=60001", "invalid_parameter"),
-            ("steps=2&steps=3", "repeated_parameter"),
-            ("lastEventId=a&lastEventId=b", "repeated_parameter"),
-            ("stpes=2", "unknown_parameter"),
-        ];
-        for (query, code) in cases {
-            let err = events(query).unwrap_err();
+    fn every_refusal_in_the_shared_table() {
+        let table: Value =
+            serde_json::from_str(include_str!("../tests/fixtures/refusals.json")).unwrap();
+        let cases = table["cases"].as_array().unwrap();
+        assert!(cases.len() > 20);
+        for case in cases {
+            let mut headers = HeaderMap::new();
+            if let Some(id) = case["lastEventId"].as_str() {
+                headers.insert("last-event-id", HeaderValue::from_str(id).unwrap());
+            }
+            let text = |field: &str| case[field].as_str().unwrap();
+            let err = route(
+                text("method"),
+                text("path"),
+                text("query"),
+                &headers,
+                JobSpec::default(),
+            )
+            .expect_err(&case.to_string());
             assert_eq!(
-                (err.status(), err.code()),
-                (StatusCode::BAD_REQUEST, code),
-                "{query}"
+                (err.status().as_u16(), err.code()),
+                (case["status"].as_u64().unwrap() as u16, text("error")),
+                "{case}"
             );
         }
     }
@@ -336,23 +358,64 @@ mod tests {
             events("stpes=2").unwrap_err().to_string(),
             "unknown query parameter \"stpes\"; /events takes steps (1 to 1000), interval_ms (10 to 60000) and lastEventId"
         );
+        assert_eq!(
+            route("GET", "/nope", "", &HeaderMap::new(), JobSpec::default())
+                .unwrap_err()
+                .to_string(),
+            "nothing is served at \"/nope\"; use GET /events to stream progress or GET /health"
+        );
+    }
+
+    #[test]
+    fn echoed_input_shows_control_characters_as_escapes_not_rust_syntax() {
+        let message = events("a%00b=1").unwrap_err().to_string();
+        assert!(
+            message.starts_with("unknown query parameter \"a\\u0000b\";"),
+            "{message}"
+        );
+        let message = events("steps=%F4%88%83%8D").unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "query parameter steps is \"\u{1080cd}\", not a whole number; expected one from 1 to 1000"
+        );
+        assert!(!message.contains("\\u{"), "{message}");
     }
 
     #[test]
     fn resumes_from_the_header_or_the_query() {
+        let id = format!("{JOB}/11:3");
+        assert_eq!(with_header(id.as_bytes(), ""), Ok(resumed(11, 3)));
+        assert_eq!(events(&format!("lastEventId={id}")), Ok(resumed(11, 3)));
         assert_eq!(
-            with_header(format!("{JOB}:3").as_bytes(), ""),
-            Ok(resumed(3))
+            events(&format!("lastEventId={JOB}%2F11%3A11")),
+            Ok(resumed(11, 11))
         );
-        assert_eq!(events(&format!("lastEventId={JOB}:3")), Ok(resumed(3)));
-        assert_eq!(events(&format!("lastEventId={JOB}%3A11")), Ok(resumed(11)));
         // The header wins: it is what a standard EventSource sends.
         assert_eq!(
             with_header(
-                format!("{JOB}:4").as_bytes(),
-                &format!("lastEventId={JOB}:3")
+                format!("{JOB}/11:4").as_bytes(),
+                &format!("lastEventId={JOB}/11:3")
             ),
-            Ok(resumed(4))
+            Ok(resumed(11, 4))
+        );
+    }
+
+    #[test]
+    fn a_resume_continues_the_job_the_id_names() {
+        // No steps in the query: the id's 20, not the default 11.
+        assert_eq!(
+            with_header(format!("{JOB}/20:12").as_bytes(), ""),
+            Ok(resumed(20, 12))
+        );
+        assert_eq!(
+            with_header(format!("{JOB}/20:12").as_bytes(), "steps=20"),
+            Ok(resumed(20, 12))
+        );
+        let err = with_header(format!("{JOB}/20:12").as_bytes(), "steps=11").unwrap_err();
+        assert_eq!(err.code(), "invalid_last_event_id");
+        assert_eq!(
+            err.to_string(),
+            "the Last-Event-ID header belongs to a job of 20 steps, but the query asks for steps=11; resume with the query of the first request, or leave steps out"
         );
     }
 
@@ -361,34 +424,35 @@ mod tests {
         assert_eq!(with_header(b"", ""), Ok(spec(11, 2000)));
         assert_eq!(events("lastEventId="), Ok(spec(11, 2000)));
         assert_eq!(
-            with_header(b"", &format!("lastEventId={JOB}:2")),
-            Ok(resumed(2))
+            with_header(b"", &format!("lastEventId={JOB}/11:2")),
+            Ok(resumed(11, 2))
         );
     }
 
     #[test]
     fn resuming_after_complete_is_finished() {
         assert_eq!(
-            with_header(format!("{JOB}:complete").as_bytes(), ""),
+            with_header(format!("{JOB}/11:complete").as_bytes(), ""),
             Ok(Route::Finished)
         );
         assert_eq!(
-            events(&format!("lastEventId={JOB}:complete")),
+            events(&format!("lastEventId={JOB}/4:complete")),
             Ok(Route::Finished)
         );
     }
 
     #[test]
-    fn ids_that_are_not_ours_are_400() {
-        let long = format!("{JOB}:{}", "9".repeat(100));
-        let cases: [&[u8]; 7] = [
+    fn ids_that_are_not_ours_are_400_naming_where_they_came_from() {
+        let long = format!("{JOB}/11:{}", "9".repeat(100));
+        let cases: [&[u8]; 8] = [
             b"hello",
             b"42",
-            b"6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10:0",
-            b"6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10:abc",
+            b"6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10/11:0",
+            b"6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10/11:abc",
+            b"00000000-0000-0000-0000-000000000000/11:1",
             long.as_bytes(),
             "caf\u{e9}:1".as_bytes(),
-            b"6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10:1, 6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10:2",
+            b"6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10/11:1, 6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10/11:2",
         ];
         for value in cases {
             let err = with_header(value, "").unwrap_err();
@@ -408,52 +472,19 @@ mod tests {
             err.to_string(),
             "query parameter lastEventId is not ASCII; send back an id this stream sent, or none to start a new job"
         );
-    }
-
-    #[test]
-    fn an_id_past_the_last_step_is_400() {
-        let err = with_header(format!("{JOB}:12").as_bytes(), "").unwrap_err();
-        assert_eq!(err.code(), "invalid_last_event_id");
+        let err = with_header(format!("{JOB}/11:12").as_bytes(), "").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "the Last-Event-ID header names step 12, but this job has 11 steps; reconnect with the same steps parameter as the first request"
-        );
-        assert_eq!(
-            with_header(format!("{JOB}:12").as_bytes(), "steps=12"),
-            Ok(Route::Events(EventsRequest {
-                spec: JobSpec {
-                    steps: 12,
-                    ..JobSpec::default()
-                },
-                resume: Some(EventId {
-                    job_id: Uuid::parse_str(JOB).unwrap(),
-                    position: Position::Step(12)
-                }),
-            }))
+            "the Last-Event-ID header names step 12 of a job of 11 steps; send back an id this stream sent (<jobId>/<steps>:<step> or <jobId>/<steps>:complete), or none to start a new job"
         );
     }
 
     #[test]
-    fn unknown_path_is_404_before_the_method_is_checked() {
-        let none = HeaderMap::new();
-        let err = route("POST", "/nope", "", &none, JobSpec::default()).unwrap_err();
-        assert_eq!(
-            (err.status(), err.code()),
-            (StatusCode::NOT_FOUND, "not_found")
-        );
-        for path in ["/", "/events/", "/EVENTS", ""] {
-            let err = route("GET", path, "", &none, JobSpec::default()).unwrap_err();
-            assert_eq!(err.status(), StatusCode::NOT_FOUND, "{path:?}");
-        }
-    }
-
-    #[test]
-    fn other_methods_are_405() {
+    fn other_methods_are_405_and_lowercase_is_another_method() {
         for method in ["POST", "PUT", "DELETE", "HEAD", "OPTIONS", "get"] {
             let err =
                 route(method, "/events", "", &HeaderMap::new(), JobSpec::default()).unwrap_err();
             assert_eq!(err.status(), StatusCode::METHOD_NOT_ALLOWED, "{method}");
-            assert_eq!(err.code(), "method_not_allowed");
         }
     }
 

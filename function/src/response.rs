@@ -47,10 +47,20 @@ impl HttpResponse {
     }
 
     /// `204 No Content`: the job is over; an EventSource stops reconnecting.
+    /// It is the stream's last answer, so it says so in the stream's own
+    /// content type (the runtime would otherwise send
+    /// `application/octet-stream`) and must not be cached: the same URL
+    /// starts a new job without a `Last-Event-ID`.
     pub fn finished() -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         Self {
             status: StatusCode::NO_CONTENT,
-            headers: HeaderMap::new(),
+            headers,
             body: Body::Full(Bytes::new()),
         }
     }

@@ -27,15 +27,20 @@ pub const ERROR: EventType = EventType::new("error");
 /// client's reconnection time until the next response's first event resets
 /// it, so it is also how often a client retries while the server is away.
 pub const MIN_RECONNECT: Duration = Duration::from_millis(100);
+/// The longest: a client is never asked to stay away longer than this, even
+/// when the next event is further off (it then finds nothing new, and comes back).
+pub const MAX_RECONNECT: Duration = Duration::from_secs(600);
 
-/// The most body a buffered response may carry. An ALB takes at most 1 MB
-/// for the whole JSON document, and the body is JSON-escaped into it: each
-/// quote and line break takes two bytes (a control character six), which
-/// grows this function's events by about a tenth.
-pub const MAX_BUFFERED_BODY: usize = 640 * 1024;
-/// Room kept for the next event and the closing block when checking
-/// [`ResponsePlan::max_bytes`]: an event larger than this could overrun it.
-pub const EVENT_RESERVE: usize = 16 * 1024;
+/// The largest JSON document an ALB takes from a Lambda target: 1 MB.
+pub const MAX_ALB_DOCUMENT: usize = 1_000_000;
+/// Room in that document for everything but the body: status, description,
+/// headers, the field names. Measured at about 250 bytes; see the test in
+/// `lambda.rs`.
+pub const ALB_DOCUMENT_OVERHEAD: usize = 4 * 1024;
+/// The most body a buffered response may carry, counted as it will be
+/// written into the ALB's JSON document: `"` and `\` take two bytes there,
+/// a line break two, another control character six.
+pub const MAX_BUFFERED_BODY: usize = MAX_ALB_DOCUMENT - ALB_DOCUMENT_OVERHEAD;
 
 /// How long one response may last, and why it would end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,8 +54,9 @@ pub struct ResponsePlan {
     pub window: Duration,
     /// What set `window`: the configured maximum or the invocation's deadline.
     pub limit: End,
-    /// The most bytes the body may hold, if bounded.
-    pub max_bytes: Option<usize>,
+    /// The most body a buffered answer may hold, counted as the body's
+    /// JSON-escaped size ([`MAX_BUFFERED_BODY`]); `None` for a stream.
+    pub max_body: Option<usize>,
 }
 
 impl ResponsePlan {
@@ -63,7 +69,7 @@ impl ResponsePlan {
             heartbeat: Some(settings.heartbeat),
             window,
             limit,
-            max_bytes: None,
+            max_body: None,
         }
     }
 
@@ -80,7 +86,7 @@ impl ResponsePlan {
             heartbeat: None,
             window,
             limit,
-            max_bytes: Some(MAX_BUFFERED_BODY),
+            max_body: Some(MAX_BUFFERED_BODY),
         }
     }
 }
@@ -106,7 +112,8 @@ pub enum End {
     Window,
     /// The invocation's deadline (less the margin) came first; likewise.
     Deadline,
-    /// A buffered body reached its size limit; likewise.
+    /// A buffered body would have passed its size limit with the next
+    /// event, which was left for the next response; likewise.
     Size,
     /// The source failed; an `error` event was sent.
     Failed,
@@ -143,7 +150,7 @@ pub fn sse_stream(
         started: now,
         window_end: now + plan.window,
         last_write: now,
-        bytes: 0,
+        body_size: 0,
         last_id: resumed_from,
         first: true,
         end: None,
@@ -164,8 +171,8 @@ struct Driver<S> {
     started: Instant,
     window_end: Instant,
     last_write: Instant,
-    /// Bytes of body so far, for [`ResponsePlan::max_bytes`].
-    bytes: usize,
+    /// The body so far, as [`ResponsePlan::max_body`] counts it.
+    body_size: usize,
     last_id: Option<String>,
     first: bool,
     /// Set once the response has sent its last block.
@@ -191,10 +198,6 @@ impl<S: EventSource> Driver<S> {
             .checked_add(due)
             .unwrap_or(self.window_end + Duration::from_secs(1));
         let now = Instant::now();
-        let full = self
-            .plan
-            .max_bytes
-            .is_some_and(|max| self.bytes + EVENT_RESERVE > max);
         // With no heartbeat, "never" is the end of the window.
         let heartbeat_at = self
             .plan
@@ -203,9 +206,7 @@ impl<S: EventSource> Driver<S> {
         // An event due exactly at the end of the window still goes out; but a
         // poll that comes after the window (the runtime was slow to ask)
         // closes at once, or the deadline could pass mid-response.
-        let (at, next) = if full {
-            (now, Next::Close(End::Size))
-        } else if now > self.window_end {
+        let (at, next) = if now > self.window_end {
             (now, Next::Close(self.plan.limit))
         } else if event_at <= self.window_end && event_at <= heartbeat_at {
             (event_at, Next::Event)
@@ -221,47 +222,91 @@ impl<S: EventSource> Driver<S> {
         }
 
         let chunk = match next {
-            Next::Event => self.event(),
+            Next::Event => self.event(event_at),
             Next::Heartbeat => Bytes::from_static(HEARTBEAT.as_bytes()),
             Next::Close(end) => self.close(end, event_at),
         };
         self.last_write = Instant::now();
-        self.bytes += chunk.len();
+        self.body_size += self.measure(&chunk);
         Some((chunk, self))
     }
 
-    fn event(&mut self) -> Bytes {
-        let encoded = self
-            .source
-            .take_next()
-            .map_err(|e| e.to_string())
-            .and_then(|event| {
-                let block = Event::new()
-                    .event_type(event.kind)
-                    .data(event.data)
-                    .id(event.id.clone())
-                    .map_err(|e| e.to_string())?;
-                Ok((event.id, self.first_carries_retry(block).encode()))
-            });
-        match encoded {
-            Ok((id, chunk)) => {
-                self.last_id = Some(id);
-                self.log.sent += 1;
-                if self.source.next_due().is_none() {
-                    self.end = Some(End::Completed);
-                }
-                chunk
-            }
+    /// A chunk's size as [`ResponsePlan::max_body`] counts it.
+    fn measure(&self, chunk: &[u8]) -> usize {
+        match self.plan.max_body {
+            Some(_) => json_string_len(chunk),
+            None => chunk.len(),
+        }
+    }
+
+    /// Whether a block of `size` still fits a bounded body, with room left for
+    /// the closing block that would then carry `id`.
+    fn fits(&self, size: usize, id: &str) -> bool {
+        let Some(max) = self.plan.max_body else {
+            return true;
+        };
+        let closing = reconnect_block(End::Deadline, Some(id), MAX_RECONNECT);
+        self.body_size + size + self.measure(&closing) <= max
+    }
+
+    fn event(&mut self, due_at: Instant) -> Bytes {
+        let taken = self.source.take_next().map_err(|e| e.to_string());
+        let encoded = taken.and_then(|event| {
+            let block = Event::new()
+                .event_type(event.kind)
+                .data(event.data)
+                .id(event.id.clone())
+                .map_err(|e| e.to_string())?;
+            Ok((event.id, block))
+        });
+        let (id, block) = match encoded {
+            Ok(encoded) => encoded,
             Err(message) => {
                 self.log
                     .span
                     .in_scope(|| tracing::error!(error = %message, "event source failed"));
-                self.end = Some(End::Failed);
-                let data = serde_json::json!({ "error": "source_failed", "message": message });
-                let block = Event::new().event_type(ERROR).data(data.to_string());
-                self.first_carries_retry(block).encode()
+                return self.fail("source_failed", &message);
             }
+        };
+        let first = self.first;
+        let chunk = if first {
+            block.retry(self.plan.retry)
+        } else {
+            block
         }
+        .encode();
+        if !self.fits(self.measure(&chunk), &id) {
+            if !first {
+                // Left for the next response, which resumes after the last id
+                // sent and so produces this event again: nothing is lost.
+                return self.close(End::Size, due_at);
+            }
+            let message = format!(
+                "event {} is too large for a buffered answer ({} bytes as JSON, at most {})",
+                crate::number::quoted(&crate::number::shorten(&id)),
+                self.measure(&chunk),
+                self.plan.max_body.unwrap_or_default(),
+            );
+            self.log
+                .span
+                .in_scope(|| tracing::error!(error = %message, "event cannot be sent"));
+            return self.fail("event_too_large", &message);
+        }
+        self.first = false;
+        self.last_id = Some(id);
+        self.log.sent += 1;
+        if self.source.next_due().is_none() {
+            self.end = Some(End::Completed);
+        }
+        chunk
+    }
+
+    /// The in-band `error` event that ends a response whose source failed.
+    fn fail(&mut self, code: &str, message: &str) -> Bytes {
+        self.end = Some(End::Failed);
+        let data = serde_json::json!({ "error": code, "message": message });
+        let block = Event::new().event_type(ERROR).data(data.to_string());
+        self.first_carries_retry(block).encode()
     }
 
     /// The block that ends a response early: the last id again (so even a
@@ -271,29 +316,8 @@ impl<S: EventSource> Driver<S> {
         self.end = Some(end);
         let reconnect = next_event_at
             .saturating_duration_since(Instant::now())
-            .max(MIN_RECONNECT);
-        let data = serde_json::json!({
-            "reason": end.as_str(),
-            "lastEventId": self.last_id,
-            "retryMs": reconnect.as_millis() as u64,
-        });
-        let block = Event::new()
-            .event_type(RECONNECT)
-            .data(data.to_string())
-            .retry(reconnect);
-        let Some(last_id) = self.last_id.clone() else {
-            return block.encode();
-        };
-        match block.clone().id(last_id) {
-            Ok(with_id) => with_id.encode(),
-            // Ids were checked when first sent; one that fails now is a bug.
-            Err(error) => {
-                self.log
-                    .span
-                    .in_scope(|| tracing::error!(%error, "closing block sent without its id"));
-                block.encode()
-            }
-        }
+            .clamp(MIN_RECONNECT, MAX_RECONNECT);
+        reconnect_block(end, self.last_id.as_deref(), reconnect)
     }
 
     /// The response's first block tells the client its reconnection time.
@@ -304,6 +328,42 @@ impl<S: EventSource> Driver<S> {
             block
         }
     }
+}
+
+/// The `reconnect` block: why the response ends, the last id (repeated as the
+/// block's `id`, so even a client that missed nothing resumes from the right
+/// place) and the time to wait before coming back.
+fn reconnect_block(end: End, last_id: Option<&str>, reconnect: Duration) -> Bytes {
+    let data = serde_json::json!({
+        "reason": end.as_str(),
+        "lastEventId": last_id,
+        "retryMs": reconnect.as_millis() as u64,
+    });
+    let block = Event::new()
+        .event_type(RECONNECT)
+        .data(data.to_string())
+        .retry(reconnect);
+    // Every id was checked when its event was encoded, so this cannot fail;
+    // if it did, the block without an id still tells the client to come back.
+    match last_id.map(|id| block.clone().id(id)) {
+        Some(Ok(with_id)) => with_id.encode(),
+        _ => block.encode(),
+    }
+}
+
+/// The length of `bytes` (UTF-8) once written inside a JSON string, as
+/// `serde_json` writes it: `"` and `\` escaped with a backslash, the five
+/// control characters with short escapes (`\b \t \n \f \r`) in two bytes,
+/// the other control characters as `\u00XX` in six, everything else as is.
+fn json_string_len(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            b'"' | b'\\' | 0x08 | b'\t' | b'\n' | 0x0c | b'\r' => 2,
+            0x00..=0x1f => 6,
+            _ => 1,
+        })
+        .sum()
 }
 
 /// Writes the one "stream ended" line, whichever way the stream goes.
@@ -390,7 +450,7 @@ mod tests {
             (Duration::from_secs(5), End::Window)
         );
         assert_eq!(
-            (plan.heartbeat, plan.max_bytes),
+            (plan.heartbeat, plan.max_body),
             (None, Some(MAX_BUFFERED_BODY))
         );
         let plan = ResponsePlan::buffered(&settings, Some(Duration::from_secs(4)));
@@ -442,7 +502,7 @@ mod tests {
             heartbeat: Some(Duration::from_millis(heartbeat_ms)),
             window: Duration::from_millis(window_ms),
             limit: End::Window,
-            max_bytes: None,
+            max_body: None,
         }
     }
 
@@ -510,21 +570,157 @@ mod tests {
         assert_eq!(times, [0, 3000]);
     }
 
+    fn tick_block(n: u32) -> Bytes {
+        Event::new()
+            .event_type(EventType::new("tick"))
+            .data(n.to_string())
+            .id(format!("t{n}"))
+            .unwrap()
+            .encode()
+    }
+
     #[tokio::test(start_paused = true)]
-    async fn a_size_limit_closes_the_response_before_it_is_overrun() {
-        // Ticks are about 25 bytes; the limit leaves room for a few past the reserve.
+    async fn a_bounded_body_ends_before_the_event_that_would_not_fit() {
+        let max = 400;
         let plan = ResponsePlan {
-            max_bytes: Some(EVENT_RESERVE + 60),
+            max_body: Some(max),
             ..plan(60_000, 15_000)
         };
         let out = run(ticks(10, 1000), plan).await;
-        let body: usize = out.iter().map(|(_, text)| text.len()).sum();
-        assert!(out.len() < 10, "stopped early: {} blocks", out.len());
-        assert!(body <= EVENT_RESERVE + 60, "{body} bytes");
-        let last = &out.last().unwrap().1;
-        assert!(last.contains("\"reason\":\"size\""), "{last}");
-        let last_event = format!("id: t{}\n", out.len() - 2);
-        assert!(last.starts_with(&last_event), "repeats the last id: {last}");
+        let body: usize = out
+            .iter()
+            .map(|(_, text)| json_string_len(text.as_bytes()))
+            .sum();
+        assert!(body <= max, "{body} bytes");
+
+        let (close_at, closing) = out.last().unwrap();
+        assert!(closing.contains("\"reason\":\"size\""), "{closing}");
+        let sent = out.len() - 1;
+        assert!(sent >= 2, "{out:?}");
+        let last_sent = format!("id: t{}\n", sent - 1);
+        assert!(
+            closing.starts_with(&last_sent),
+            "repeats the last id: {closing}"
+        );
+        assert_eq!(
+            *close_at,
+            10 * sent as u64,
+            "closed when the next event was due"
+        );
+        assert!(
+            closing.contains("retry: 100\n"),
+            "come back at once: {closing}"
+        );
+
+        // The event left out would not have fitted with its own closing block.
+        let before_closing = body - json_string_len(closing.as_bytes());
+        let next = json_string_len(&tick_block(sent as u32));
+        let next_closing = json_string_len(&reconnect_block(
+            End::Deadline,
+            Some(&format!("t{sent}")),
+            MAX_RECONNECT,
+        ));
+        assert!(before_closing + next + next_closing > max);
+    }
+
+    /// Events whose data is `count` copies of `unit`, all due at once.
+    struct Heavy {
+        unit: &'static str,
+        count: usize,
+        taken: u32,
+    }
+
+    impl EventSource for Heavy {
+        fn next_due(&self) -> Option<Duration> {
+            (self.taken < 1000).then_some(Duration::ZERO)
+        }
+
+        fn take_next(&mut self) -> Result<SourceEvent, SourceError> {
+            self.taken += 1;
+            Ok(SourceEvent {
+                id: format!("h{}", self.taken),
+                kind: EventType::new("heavy"),
+                data: self.unit.repeat(self.count),
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_bound_counts_quotes_and_control_characters_as_json_writes_them() {
+        let plain = |unit| async move {
+            let plan = ResponsePlan {
+                max_body: Some(10_000),
+                ..plan(60_000, 15_000)
+            };
+            run(
+                Heavy {
+                    unit,
+                    count: 500,
+                    taken: 0,
+                },
+                plan,
+            )
+            .await
+            .len()
+                - 1
+        };
+        let (letters, quotes, controls) =
+            (plain("a").await, plain("\"").await, plain("\u{1}").await);
+        // 500 bytes of data become 500, 1000 and 3000 bytes of JSON.
+        assert_eq!((letters, quotes, controls), (18, 9, 3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_event_too_large_for_any_answer_fails_in_band() {
+        let plan = ResponsePlan {
+            max_body: Some(1_000),
+            ..plan(60_000, 15_000)
+        };
+        let out = run(
+            Heavy {
+                unit: "\"",
+                count: 600,
+                taken: 0,
+            },
+            plan,
+        )
+        .await;
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(
+            out[0]
+                .1
+                .starts_with("event: error\nretry: 3000\ndata: {\"error\":\"event_too_large\""),
+            "{}",
+            out[0].1
+        );
+    }
+
+    #[test]
+    fn json_string_len_matches_serde_json() {
+        let samples = [
+            "",
+            "plain",
+            "\"quoted\" \\ back",
+            "\u{0}\u{1}\u{8}\t\n\u{b}\u{c}\r\u{1f}\u{7f}",
+            "h\u{e9}llo \u{2028} \u{1f600}",
+        ];
+        for sample in samples {
+            let serialized = serde_json::to_string(sample).unwrap();
+            assert_eq!(
+                json_string_len(sample.as_bytes()),
+                serialized.len() - 2,
+                "{sample:?}"
+            );
+        }
+        for byte in 0u8..=0x7f {
+            let text = (byte as char).to_string();
+            let serialized = serde_json::to_string(&text).unwrap();
+            assert_eq!(
+                json_string_len(text.as_bytes()),
+                serialized.len() - 2,
+                "{byte:#x}"
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -9,18 +9,19 @@
 //! packages installed: `npm test` sees to both. cargo-lambda is looked for in
 //! `.venv` first, then on PATH.
 
+mod support;
+
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::{
     path::{Path, PathBuf},
     process::Stdio,
-    sync::{Arc, Mutex},
     time::Duration,
 };
+use support::process::{Running, free_port, function};
 use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
+    process::Command,
     time::{Instant, sleep},
 };
 
@@ -32,17 +33,23 @@ const WINDOW_MS: &str = "1000";
 /// debug build on a loaded two-core CI machine).
 const STARTUP_LIMIT: Duration = Duration::from_secs(600);
 
+const REFUSALS: &str = include_str!("fixtures/refusals.json");
+
 struct Emulator {
-    child: Child,
+    process: Running,
     port: u16,
     base: String,
-    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Emulator {
-    /// The emulator, running the function, once it answers `/health`.
+    /// The emulator, running the function with 1 s windows, once it answers `/health`.
     async fn start() -> Self {
-        let emulator = Self::spawn(&[]);
+        let emulator = Self::spawn(&[
+            "--env-var",
+            &format!("SSE_WINDOW_MS={WINDOW_MS}"),
+            "--env-var",
+            &format!("SSE_BATCH_WINDOW_MS={WINDOW_MS}"),
+        ]);
         emulator.wait_until_healthy().await;
         emulator
     }
@@ -65,6 +72,9 @@ impl Emulator {
         emulator
     }
 
+    /// `cargo lambda watch` on a free loopback port, with `extra_args`.
+    /// CORS is off, as on a Function URL without a CORS configuration: an
+    /// `OPTIONS` request reaches the function.
     fn spawn(extra_args: &[&str]) -> Self {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent()
@@ -77,26 +87,24 @@ impl Emulator {
                 "lambda",
                 "watch",
                 "--ignore-changes",
+                "--disable-cors",
                 "--invoke-address",
                 "127.0.0.1",
             ])
             .args(["--invoke-port", &port.to_string()])
-            .args(["--env-var", &format!("SSE_WINDOW_MS={WINDOW_MS}")])
-            .args(["--env-var", &format!("SSE_BATCH_WINDOW_MS={WINDOW_MS}")])
             .args(extra_args)
             .current_dir(&root)
             .env("PATH", path_with_cargo_lambda(&root))
             .env("RUST_LOG", "info");
         // Stopping its process group also stops the function it runs.
-        let (child, log) = spawn_group(
+        let process = Running::start(
             &mut command,
             "cargo lambda watch starts (run `npm test`, which installs cargo-lambda into .venv)",
         );
         Self {
-            child,
+            process,
             port,
             base: format!("http://127.0.0.1:{port}/lambda-url/sse-function"),
-            log,
         }
     }
 
@@ -133,7 +141,7 @@ impl Emulator {
     }
 
     fn output(&self) -> String {
-        self.log.lock().unwrap().join("\n")
+        self.process.output()
     }
 
     /// The function's "stream ended" line for `job_id`, once it has come
@@ -157,67 +165,6 @@ impl Emulator {
     }
 }
 
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        stop_group(&mut self.child);
-    }
-}
-
-/// Stops a child started with `process_group(0)` and everything it started.
-fn stop_group(child: &mut Child) {
-    if let Some(pid) = child.id() {
-        let group = format!("-{pid}");
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", "--", &group])
-            .status();
-    }
-    let _ = child.start_kill();
-}
-
-/// Starts `command` in a process group of its own (see [`stop_group`]),
-/// gathering its output lines as they come.
-fn spawn_group(command: &mut Command, what: &str) -> (Child, Arc<Mutex<Vec<String>>>) {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .expect(what);
-    let log = collect_output(&mut child);
-    (child, log)
-}
-
-/// Gathers a child's stdout and stderr lines as they come.
-fn collect_output(child: &mut Child) -> Arc<Mutex<Vec<String>>> {
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let outputs = [
-        child.stdout.take().map(boxed),
-        child.stderr.take().map(boxed),
-    ];
-    for output in outputs.into_iter().flatten() {
-        let log = Arc::clone(&log);
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(output).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                log.lock().unwrap().push(line);
-            }
-        });
-    }
-    log
-}
-
-fn boxed(
-    reader: impl tokio::io::AsyncRead + Unpin + Send + 'static,
-) -> Box<dyn tokio::io::AsyncRead + Unpin + Send> {
-    Box::new(reader)
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    listener.local_addr().expect("bound").port()
-}
-
 fn path_with_cargo_lambda(root: &Path) -> std::ffi::OsString {
     let mut dirs = vec![root.join(".venv").join("bin")];
     dirs.extend(std::env::split_paths(
@@ -239,6 +186,7 @@ async fn through_the_function_url_emulator() {
     a_reconnecting_eventsource_gets_every_step_once(&emulator).await;
     a_client_that_hangs_up_frees_the_function(&emulator).await;
     an_eventsource_behind_a_buffering_front_gets_every_step_once(&emulator).await;
+    signed_requests_from_the_stream_script_verify(&emulator).await;
 }
 
 async fn streams_events_one_by_one(emulator: &Emulator) {
@@ -291,7 +239,7 @@ async fn streams_events_one_by_one(emulator: &Emulator) {
         data.iter().all(|d| d["jobId"] == job_id),
         "one job per stream"
     );
-    assert_eq!(arrivals[0].1.id, format!("{job_id}:1"));
+    assert_eq!(arrivals[0].1.id, format!("{job_id}/5:1"));
     assert_eq!(arrivals[0].1.retry, Some(Duration::from_millis(5000)));
 
     // Scheduled 100 ms apart: they must come one by one, not batched at the
@@ -310,29 +258,33 @@ async fn streams_events_one_by_one(emulator: &Emulator) {
         "events held back: spread {spread:?}"
     );
 
-    // Bad requests get their 4xx with a JSON body.
-    let cases = [
-        ("GET", "/nope", 404, "not_found"),
-        ("POST", "/events", 405, "method_not_allowed"),
-        ("GET", "/events?steps=0", 400, "invalid_parameter"),
-        ("GET", "/events?interval_ms=abc", 400, "invalid_parameter"),
-        ("GET", "/events?steps=1&steps=2", 400, "repeated_parameter"),
-        ("GET", "/events?steps=", 400, "invalid_parameter"),
-        ("GET", "/events?bogus=1", 400, "unknown_parameter"),
-    ];
-    for (method, path, status, code) in cases {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let response = client
-            .request(method.clone(), emulator.url(path))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status().as_u16(), status, "{method} {path}");
-        if status == 405 {
-            assert_eq!(response.headers()["allow"], "GET");
+    // Every refusal of the shared table gets its 4xx with a JSON body,
+    // OPTIONS included: the emulator runs without its own CORS answers.
+    let table: Value = serde_json::from_str(REFUSALS).unwrap();
+    for case in table["cases"].as_array().unwrap() {
+        let text = |field: &str| case[field].as_str().unwrap();
+        let method = reqwest::Method::from_bytes(text("method").as_bytes()).unwrap();
+        let query = text("query");
+        let url = emulator.url(&format!(
+            "{}{}{query}",
+            text("path"),
+            if query.is_empty() { "" } else { "?" }
+        ));
+        let mut request = client.request(method, url);
+        if let Some(id) = case["lastEventId"].as_str() {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(
+            u64::from(response.status().as_u16()),
+            case["status"],
+            "{case}"
+        );
+        if response.status() == 405 {
+            assert_eq!(response.headers()["allow"], "GET", "{case}");
         }
         let body: Value = response.json().await.expect("JSON error body");
-        assert_eq!(body["error"], code, "{method} {path}");
+        assert_eq!(body["error"], case["error"], "{case}");
     }
 
     // The function logged the stream's start and its end, with how it ended.
@@ -440,7 +392,8 @@ async fn a_client_that_hangs_up_frees_the_function(emulator: &Emulator) {
     let mut events = response.bytes_stream().eventsource();
     let first = events.next().await.unwrap().unwrap();
     events.next().await.unwrap().unwrap();
-    let job_id = first.id.split(':').next().unwrap().to_owned();
+    // The span's job_id is the UUID alone.
+    let job_id = first.id.split('/').next().unwrap().to_owned();
     drop(events);
 
     // The function notices at its next write and ends the stream.
@@ -462,6 +415,16 @@ async fn a_client_that_hangs_up_frees_the_function(emulator: &Emulator) {
     assert!(sent < 10, "kept producing after the hang-up: {sent} events");
     let output = emulator.output();
     assert!(!output.contains("panicked"), "{output}");
+    // A closed tab is not an error: no ERROR line from the function for it
+    // (the runtime's own "response channel closed" included).
+    let errors: Vec<&str> = output
+        .lines()
+        .filter(|l| l.contains("ERROR") && !l.contains("cargo_lambda"))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "a hang-up logged as an error: {errors:#?}"
+    );
 
     // And the next stream is served normally.
     let response = client
@@ -471,39 +434,6 @@ async fn a_client_that_hangs_up_frees_the_function(emulator: &Emulator) {
         .unwrap();
     let events: Vec<_> = response.bytes_stream().eventsource().collect().await;
     assert_eq!(events.len(), 2, "progress and complete");
-}
-
-/// The function process itself, started by hand against the emulator's
-/// Runtime API (what `cargo lambda watch` does, minus the build).
-struct Function {
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Function {
-    fn start(runtime_api_port: u16) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sse-function"));
-        command
-            .env(
-                "AWS_LAMBDA_RUNTIME_API",
-                format!("http://127.0.0.1:{runtime_api_port}/.rt/sse-function"),
-            )
-            .env("AWS_LAMBDA_FUNCTION_NAME", "sse-function")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128");
-        let (child, log) = spawn_group(&mut command, "the function binary starts");
-        Self { child, log }
-    }
-
-    fn output(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-}
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        stop_group(&mut self.child);
-    }
 }
 
 /// A client that gives up before the function could answer (here: while the
@@ -529,7 +459,10 @@ async fn a_client_gone_before_its_answer_does_not_stop_the_function() {
         "no function runs yet, so requests must time out"
     );
 
-    let mut function = Function::start(apis.port);
+    let mut function = function(
+        &format!("http://127.0.0.1:{}/.rt/sse-function", apis.port),
+        &[],
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let attempt = client
@@ -549,9 +482,49 @@ async fn a_client_gone_before_its_answer_does_not_stop_the_function() {
         sleep(Duration::from_millis(200)).await;
     }
     assert!(
-        function.child.try_wait().unwrap().is_none(),
+        function.is_running(),
         "the function process exited:\n{}",
         function.output()
+    );
+    // The stale invocations could not be answered, and each time the loop
+    // started again: that restart is what kept the process serving.
+    let output = function.output();
+    assert!(
+        output.contains("the Runtime API exchange failed; taking the next invocation"),
+        "no restart happened, so nothing was tested:\n{output}"
+    );
+}
+
+/// `cargo lambda watch --timeout 4` (cargo-lambda 1.9) puts a 4 s timeout on
+/// every HTTP request it serves, the function's own long poll for its next
+/// invocation included, which it then answers 408 without a request id;
+/// `lambda_runtime` 1.5 panics on that answer. The deadline it hands the
+/// function stays 600000 (a duration, read as 600 s from arrival), so the
+/// function cannot end its responses before 4 s: here 4.5 s windows make a
+/// job span three responses, the first two longer than the timeout, during
+/// which the runtime's next poll (made while a response streams) times out.
+/// Before the fix the panic ended the process: the stream stopped after 4 s
+/// and every later request got 408.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_eventsource_follows_a_job_through_a_local_timeout() {
+    let _turn = ONE_EMULATOR_AT_A_TIME.lock().await;
+    let emulator = Emulator::spawn(&["--timeout", "4", "--env-var", "SSE_WINDOW_MS=4500"]);
+    emulator.wait_until_healthy().await;
+
+    let url = emulator.url("/events?steps=24&interval_ms=500");
+    let lines = follow_with_eventsource(&emulator, &url).await;
+    assert_followed_one_job(&lines, 24);
+
+    // Idle for longer than the timeout: the function's poll for work gets
+    // 408 again, and it must still be there for the next request.
+    sleep(Duration::from_secs(6)).await;
+    let health = reqwest::get(emulator.url("/health")).await.unwrap();
+    let output = emulator.output();
+    assert_eq!(health.status(), 200, "{output}");
+    assert!(
+        output.contains("the runtime panicked: missing lambda-runtime-aws-request-id header")
+            && output.contains("taking the next invocation"),
+        "the emulator's 408 never reached the function, so nothing was tested:\n{output}"
     );
 }
 
@@ -654,5 +627,182 @@ async fn an_eventsource_behind_a_buffering_front_gets_every_step_once(emulator: 
     assert!(
         output.contains("buffered=true"),
         "the function answered buffered:\n{output}"
+    );
+}
+
+/// A SigV4-verifying proxy (`test/sigv4_verifier.py`, botocore's signer) in
+/// front of the emulator, standing in for an `AWS_IAM` Function URL.
+struct Verifier {
+    process: Running,
+    port: u16,
+}
+
+const ACCESS_KEY: &str = "AKIDEXAMPLE";
+const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+const TEMPORARY_KEY: &str = "ASIAEXAMPLE";
+const SESSION_TOKEN: &str = "IQoJb3JpZ2luX2VjE//session+token=";
+
+impl Verifier {
+    async fn start(root: &Path, upstream: &str) -> Self {
+        let mut command = Command::new(root.join(".venv/bin/python"));
+        command
+            .arg(root.join("test/sigv4_verifier.py"))
+            .args([
+                "--upstream",
+                upstream,
+                "--region",
+                "eu-west-1",
+                "--service",
+                "lambda",
+            ])
+            .args(["--credentials", &format!("{ACCESS_KEY}:{SECRET_KEY}")])
+            .args([
+                "--credentials",
+                &format!("{TEMPORARY_KEY}:{SECRET_KEY}:{SESSION_TOKEN}"),
+            ]);
+        let process = Running::start(
+            &mut command,
+            "the SigV4 verifier starts (npm test installs botocore into .venv)",
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let output = process.output();
+            if let Some(port) = output
+                .lines()
+                .find_map(|l| l.strip_prefix("listening on "))
+                .and_then(|p| p.trim().parse().ok())
+            {
+                return Self { process, port };
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the verifier did not start:\n{output}"
+            );
+            sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Runs `bin/stream.sh` against the verifier with these credentials.
+async fn stream_script(
+    root: &Path,
+    verifier: &Verifier,
+    credentials: (&str, &str, Option<&str>),
+    args: &[&str],
+) -> std::process::Output {
+    let mut command = Command::new("bash");
+    command
+        .arg(root.join("bin/stream.sh"))
+        .args(["--url", &format!("http://127.0.0.1:{}/", verifier.port)])
+        .args(["--region", "eu-west-1"])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", credentials.0)
+        .env("AWS_SECRET_ACCESS_KEY", credentials.1)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null());
+    if let Some(token) = credentials.2 {
+        command.env("AWS_SESSION_TOKEN", token);
+    }
+    command.output().await.expect("bash runs bin/stream.sh")
+}
+
+/// What `bin/stream.sh` printed, as SSE events.
+async fn events_of(stdout: &[u8]) -> Vec<eventsource_stream::Event> {
+    let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(stdout.to_vec())]);
+    body.eventsource()
+        .map(|e| e.expect("valid SSE"))
+        .collect()
+        .await
+}
+
+/// curl before 8 signs the query in the order it was written; AWS (and the
+/// verifier) sort it. `bin/stream.sh` must send any query in the order that
+/// verifies, with long-term keys and with a session token, and resume with
+/// `Last-Event-ID`; a wrong secret must fail with 403 and a non-zero exit.
+async fn signed_requests_from_the_stream_script_verify(emulator: &Emulator) {
+    let root = emulator.crate_dir().parent().unwrap().to_path_buf();
+    let verifier = Verifier::start(&root, &format!("{}/", emulator.base)).await;
+    let long_term = (ACCESS_KEY, SECRET_KEY, None);
+    let temporary = (TEMPORARY_KEY, SECRET_KEY, Some(SESSION_TOKEN));
+
+    for credentials in [long_term, temporary] {
+        let output = stream_script(
+            &root,
+            &verifier,
+            credentials,
+            &["events?steps=2&interval_ms=100"],
+        )
+        .await;
+        let log = verifier.process.output();
+        assert!(
+            output.status.success(),
+            "{:?} {}\n{log}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let events = events_of(&output.stdout).await;
+        let kinds: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+        assert_eq!(kinds, ["progress", "progress", "complete"], "{log}");
+    }
+    let log = verifier.process.output();
+    assert!(
+        log.contains("verified: GET /events?interval_ms=100&steps=2"),
+        "sent sorted:\n{log}"
+    );
+
+    // A query with more to encode, and a resume.
+    let first = stream_script(
+        &root,
+        &verifier,
+        temporary,
+        &["events?steps=3&interval_ms=50"],
+    )
+    .await;
+    let first = events_of(&first.stdout).await;
+    let output = stream_script(
+        &root,
+        &verifier,
+        temporary,
+        &[
+            "--last-event-id",
+            &first[0].id,
+            "events?steps=3&interval_ms=50&lastEventId=",
+        ],
+    )
+    .await;
+    assert!(output.status.success(), "{}", verifier.process.output());
+    let resumed: Vec<String> = events_of(&output.stdout)
+        .await
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(
+        resumed,
+        [
+            first[1].id.clone(),
+            first[2].id.clone(),
+            first[3].id.clone()
+        ]
+    );
+
+    // The wrong secret: 403 from the verifier, and the script says so.
+    let output = stream_script(
+        &root,
+        &verifier,
+        (ACCESS_KEY, "not-the-secret", None),
+        &["health"],
+    )
+    .await;
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("403"),
+        "{output:?}"
+    );
+    assert!(
+        verifier
+            .process
+            .output()
+            .contains("refused: GET /health: signature mismatch")
     );
 }

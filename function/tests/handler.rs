@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 const FIXTURE: &str = include_str!("fixtures/function-url-get.json");
+const REFUSALS: &str = include_str!("fixtures/refusals.json");
 
 /// The fixture with its method, path and query replaced.
 fn url_event(method: &str, path: &str, query: &str) -> LambdaEvent<Value> {
@@ -140,10 +141,10 @@ async fn streams_progress_then_complete_on_schedule() {
     assert_eq!(
         ids,
         [
-            format!("{job_id}:1"),
-            format!("{job_id}:2"),
-            format!("{job_id}:3"),
-            format!("{job_id}:complete")
+            format!("{job_id}/3:1"),
+            format!("{job_id}/3:2"),
+            format!("{job_id}/3:3"),
+            format!("{job_id}/3:complete")
         ]
     );
     assert_eq!(events[0].retry, Some(Duration::from_millis(5000)));
@@ -205,57 +206,32 @@ async fn health_is_200_json() {
     assert_eq!(answer.json()["status"], "ok");
 }
 
+/// Every refusal of the shared table (`fixtures/refusals.json`), through a
+/// Function URL event.
 #[tokio::test]
 async fn bad_requests_get_json_errors() {
-    let cases = [
-        ("GET", "/nope", "", 404, "not_found"),
-        ("GET", "/", "", 404, "not_found"),
-        ("POST", "/events", "", 405, "method_not_allowed"),
-        ("DELETE", "/health", "", 405, "method_not_allowed"),
-        ("GET", "/events", "steps=0", 400, "invalid_parameter"),
-        ("GET", "/events", "steps=1001", 400, "invalid_parameter"),
-        ("GET", "/events", "interval_ms=5", 400, "invalid_parameter"),
-        (
-            "GET",
-            "/events",
-            "interval_ms=fast",
-            400,
-            "invalid_parameter",
-        ),
-        ("GET", "/events", "steps=", 400, "invalid_parameter"),
-        (
-            "GET",
-            "/events",
-            "steps=2&steps=3",
-            400,
-            "repeated_parameter",
-        ),
-        ("GET", "/events", "colour=red", 400, "unknown_parameter"),
-        (
-            "GET",
-            "/events",
-            "lastEventId=nope",
-            400,
-            "invalid_last_event_id",
-        ),
-    ];
-    for (method, path, query, status, code) in cases {
-        let answer = call(&handler(), url_event(method, path, query)).await;
-        let case = format!("{method} {path}?{query}");
-        assert_eq!(answer.status, status, "{case}");
+    let table: Value = serde_json::from_str(REFUSALS).unwrap();
+    for case in table["cases"].as_array().unwrap() {
+        let text = |field: &str| case[field].as_str().unwrap();
+        let mut event = url_event(text("method"), text("path"), text("query"));
+        if let Some(id) = case["lastEventId"].as_str() {
+            event.payload["headers"]["last-event-id"] = json!(id);
+        }
+        let answer = call(&handler(), event).await;
+        assert_eq!(u64::from(answer.status), case["status"], "{case}");
         assert_eq!(
             answer.header("content-type"),
             Some("application/json"),
             "{case}"
         );
         let body = answer.json();
-        assert_eq!(body["error"], code, "{case}");
+        assert_eq!(body["error"], case["error"], "{case}");
         assert!(
             body["message"].as_str().is_some_and(|m| !m.is_empty()),
             "{case}"
         );
         let allow = answer.header("allow");
-        assert_eq!(allow, (status == 405).then_some("GET"), "{case}");
+        assert_eq!(allow, (answer.status == 405).then_some("GET"), "{case}");
     }
 }
 
@@ -294,7 +270,9 @@ async fn resumes_the_same_job_after_the_last_event_id() {
     )
     .await;
     let first = first.events().await;
-    let job_id = first[0].id.split(':').next().unwrap().to_owned();
+    // `<jobId>/<steps>`: the part of every id that names the job.
+    let job = first[0].id.split(':').next().unwrap().to_owned();
+    assert!(job.ends_with("/5"), "{job}");
 
     let answer = call(
         &handler(),
@@ -313,10 +291,10 @@ async fn resumes_the_same_job_after_the_last_event_id() {
     assert_eq!(
         ids,
         [
-            format!("{job_id}:3"),
-            format!("{job_id}:4"),
-            format!("{job_id}:5"),
-            format!("{job_id}:complete")
+            format!("{job}:3"),
+            format!("{job}:4"),
+            format!("{job}:5"),
+            format!("{job}:complete")
         ]
     );
     assert_eq!(
@@ -329,8 +307,8 @@ async fn resumes_the_same_job_after_the_last_event_id() {
 }
 
 #[tokio::test]
-async fn resuming_after_complete_is_204_with_no_body() {
-    let id = "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10:complete";
+async fn resuming_after_complete_is_204_with_no_body_and_deliberate_headers() {
+    let id = "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10/11:complete";
     let answer = call(&handler(), resume_event("", id)).await;
     assert_eq!(answer.status, 204);
     assert!(
@@ -338,14 +316,36 @@ async fn resuming_after_complete_is_204_with_no_body() {
         "no chunk at all: {:?}",
         answer.chunks
     );
+    assert_eq!(answer.header("content-type"), Some("text/event-stream"));
+    assert_eq!(answer.header("cache-control"), Some("no-store"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resume_without_steps_continues_the_job_of_the_id_not_the_default() {
+    let job = "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10";
+    let answer = call(
+        &handler(),
+        resume_event("interval_ms=10", &format!("{job}/20:5")),
+    )
+    .await;
+    let events = answer.events().await;
+    let next: Value = serde_json::from_str(&events[0].data).unwrap();
+    assert_eq!(events[0].id, format!("{job}/20:6"));
+    assert_eq!(
+        (&next["step"], &next["totalSteps"], &next["percentage"]),
+        (&json!(6), &json!(20), &json!(26)),
+        "step 6 of the same 20-step job"
+    );
+    assert_eq!(events.len(), 16, "steps 6 to 20 and complete");
 }
 
 #[tokio::test]
 async fn a_foreign_last_event_id_is_400_naming_the_header() {
     for id in [
         "hello",
-        "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10:12",
-        "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10:0",
+        "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10/11:12",
+        "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10/11:0",
+        "00000000-0000-0000-0000-000000000000/11:1",
     ] {
         let answer = call(&handler(), resume_event("", id)).await;
         assert_eq!(answer.status, 400, "{id}");
@@ -358,6 +358,25 @@ async fn a_foreign_last_event_id_is_400_naming_the_header() {
                 .starts_with("the Last-Event-ID header")
         );
     }
+}
+
+/// `cargo lambda watch --timeout 4` gives the deadline as 4000: four seconds
+/// from the invocation's arrival, not a point in time.
+#[tokio::test(start_paused = true)]
+async fn a_local_timeout_ends_the_response_before_it_like_lambdas_deadline() {
+    let mut event = url_event("GET", "/events", "steps=16&interval_ms=500");
+    event.context.deadline = 4_000;
+    let answer = call(&handler(), event).await;
+    let events = answer.events().await;
+    let last = events.last().unwrap();
+    assert_eq!(last.event, "reconnect");
+    let reconnect: Value = serde_json::from_str(&last.data).unwrap();
+    assert_eq!(reconnect["reason"], "deadline");
+    assert_eq!(
+        answer.chunks.last().unwrap().0,
+        Duration::from_millis(2000),
+        "4 s less the 2 s margin"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -463,23 +482,23 @@ async fn a_one_step_job_is_done_at_its_only_step() {
 #[tokio::test(start_paused = true)]
 async fn resuming_after_the_last_step_sends_only_complete() {
     let job = "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10";
-    let answer = call(&handler(), resume_event("steps=4", &format!("{job}:4"))).await;
+    let answer = call(&handler(), resume_event("steps=4", &format!("{job}/4:4"))).await;
     let events = answer.events().await;
     let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
-    assert_eq!(ids, [format!("{job}:complete")]);
+    assert_eq!(ids, [format!("{job}/4:complete")]);
     assert_eq!(answer.chunks[0].0, Duration::ZERO, "at once");
 }
 
 #[tokio::test(start_paused = true)]
 async fn resumes_from_the_last_event_id_query_parameter_too() {
     let job = "6f1c2b7e-0d4e-4c1a-9d59-1b2f7d3c4a10";
-    let query = format!("steps=3&lastEventId={job}%3A2");
+    let query = format!("steps=3&lastEventId={job}%2F3%3A2");
     let events = call(&handler(), url_event("GET", "/events", &query))
         .await
         .events()
         .await;
     let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
-    assert_eq!(ids, [format!("{job}:3"), format!("{job}:complete")]);
+    assert_eq!(ids, [format!("{job}/3:3"), format!("{job}/3:complete")]);
 }
 
 #[tokio::test(start_paused = true)]
