@@ -15,7 +15,9 @@ import type { SseAlbOidcOptions, SseAlbOptions } from './sse-alb';
 import {
   DEFAULT_LOG_RETENTION,
   DEFAULT_MEMORY_MB,
+  DEFAULT_JOB_SETTINGS,
   DEFAULT_STREAM_SETTINGS,
+  JOB_ENVIRONMENT,
   DEFAULT_TIMEOUT,
   STREAM_ENVIRONMENT,
   type SseFunctionProps,
@@ -81,8 +83,8 @@ export const CONTEXT_KEYS: readonly ContextKey[] = [
   { key: 'sse:reservedConcurrency', allowed: `${describeRange(LIMITS.reservedConcurrency)}; needs an account concurrency quota of at least 10 more (Lambda keeps 10 unreserved)`, defaultValue: '(none: unreserved)' },
   { key: 'sse:principals', allowed: 'comma-separated 12-digit account ids or IAM role ARNs (AWS_IAM only)', defaultValue: '(none)' },
   { key: 'sse:retryMs', allowed: STREAM_KEY_ALLOWED.retryMs, defaultValue: String(DEFAULT_STREAM_SETTINGS.retryMs) },
-  { key: 'sse:jobSteps', allowed: STREAM_KEY_ALLOWED.jobSteps, defaultValue: String(DEFAULT_STREAM_SETTINGS.jobSteps) },
-  { key: 'sse:jobIntervalMs', allowed: STREAM_KEY_ALLOWED.jobIntervalMs, defaultValue: String(DEFAULT_STREAM_SETTINGS.jobIntervalMs) },
+  { key: 'sse:jobSteps', allowed: describeRange(JOB_ENVIRONMENT.jobSteps.range), defaultValue: String(DEFAULT_JOB_SETTINGS.jobSteps) },
+  { key: 'sse:jobIntervalMs', allowed: describeRange(JOB_ENVIRONMENT.jobIntervalMs.range), defaultValue: String(DEFAULT_JOB_SETTINGS.jobIntervalMs) },
   { key: 'sse:windowMs', allowed: STREAM_KEY_ALLOWED.windowMs, defaultValue: String(DEFAULT_STREAM_SETTINGS.windowMs) },
   { key: 'sse:deadlineMarginMs', allowed: `${STREAM_KEY_ALLOWED.deadlineMarginMs}, shorter than the timeout`, defaultValue: String(DEFAULT_STREAM_SETTINGS.deadlineMarginMs) },
   { key: 'sse:heartbeatMs', allowed: STREAM_KEY_ALLOWED.heartbeatMs, defaultValue: String(DEFAULT_STREAM_SETTINGS.heartbeatMs) },
@@ -135,8 +137,6 @@ export function readAppSettings(context: Readonly<Record<string, unknown>>): App
 
   const stream: SseStreamSettings = {
     retryMs: reader.integer('sse:retryMs', STREAM_ENVIRONMENT.retryMs.range),
-    jobSteps: reader.integer('sse:jobSteps', STREAM_ENVIRONMENT.jobSteps.range),
-    jobIntervalMs: reader.integer('sse:jobIntervalMs', STREAM_ENVIRONMENT.jobIntervalMs.range),
     windowMs: reader.integer('sse:windowMs', STREAM_ENVIRONMENT.windowMs.range),
     deadlineMarginMs: reader.integer('sse:deadlineMarginMs', STREAM_ENVIRONMENT.deadlineMarginMs.range),
     heartbeatMs: reader.integer('sse:heartbeatMs', STREAM_ENVIRONMENT.heartbeatMs.range),
@@ -156,6 +156,10 @@ export function readAppSettings(context: Readonly<Record<string, unknown>>): App
       reservedConcurrentExecutions: reader.integer('sse:reservedConcurrency', LIMITS.reservedConcurrency),
       invokers: reader.list('sse:principals', checkInvoker),
       stream,
+      job: {
+        jobSteps: reader.integer('sse:jobSteps', JOB_ENVIRONMENT.jobSteps.range),
+        jobIntervalMs: reader.integer('sse:jobIntervalMs', JOB_ENVIRONMENT.jobIntervalMs.range),
+      },
     },
     alb: readAlbOptions(context, reader, problems),
   };

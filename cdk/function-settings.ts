@@ -14,8 +14,10 @@ import type { IntegerRange } from './validation';
 export interface FunctionVariable {
   /** The environment variable, e.g. `SSE_WINDOW_MS`. */
   readonly variable: string;
-  /** The CDK app's name for it: the `stream.<key>` prop and `-c sse:<key>`. */
+  /** The CDK app's name for it: the prop and `-c sse:<key>`. */
   readonly key: string;
+  /** `stream` for the library's own settings, `job` for the progress job's. */
+  readonly scope: string;
   readonly min: number;
   readonly max: number;
   /** Its value when unset. */
@@ -32,11 +34,11 @@ export const FUNCTION_SETTINGS_FILE = path.join(__dirname, 'function-settings.js
 /** Every variable the function reads, in the order its documentation lists them. */
 export const FUNCTION_VARIABLES: readonly FunctionVariable[] = JSON.parse(fs.readFileSync(FUNCTION_SETTINGS_FILE, 'utf8')).variables;
 
-/** The variable the CDK app calls `key`; throws when the function has none by that name. */
-export function functionVariable(key: string): FunctionVariable {
-  const found = FUNCTION_VARIABLES.find((v) => v.key === key);
+/** The variable the CDK app calls `key`, of `scope`; throws when the function has none such. */
+export function functionVariable(key: string, scope: string): FunctionVariable {
+  const found = FUNCTION_VARIABLES.find((v) => v.key === key && v.scope === scope);
   if (found === undefined) {
-    throw new Error(`${FUNCTION_SETTINGS_FILE} has no variable with key ${key}; regenerate it (see its "about") or remove the setting`);
+    throw new Error(`${FUNCTION_SETTINGS_FILE} has no ${scope} variable with key ${key}; regenerate it (see its "about") or remove the setting`);
   }
   return found;
 }

@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
-import type { SseFunction } from './sse-function';
+import { DEFAULT_STREAM_SETTINGS, type SseFunction } from './sse-function';
 import {
   LIMITS,
   checkAcmCertificateArn,
@@ -152,8 +152,35 @@ export interface SseAlbOptions {
 }
 
 export interface SseAlbProps extends SseAlbOptions {
-  /** The function the ALB forwards to; its stream settings give the batch window. */
-  readonly sseFunction: SseFunction;
+  /**
+   * The SseFunction the ALB forwards to; its settings give the batch window,
+   * the deadline margin and the timeout. Give this or `function`.
+   *
+   * @default - none; then `function` is required
+   */
+  readonly sseFunction?: SseFunction;
+  /**
+   * Any Lambda function that answers ALB events as a binary built on the
+   * lambda-sse library does (one made elsewhere, or imported). Give this or
+   * `sseFunction`; with this, say its batch window and margin below.
+   *
+   * @default - none; then `sseFunction` is required
+   */
+  readonly function?: lambda.IFunction;
+  /**
+   * The batch window `function` runs with (`SSE_BATCH_WINDOW_MS`), for the
+   * idle timeout and the checks. Ignored with `sseFunction`.
+   *
+   * @default - the library's default (5000)
+   */
+  readonly batchWindowMs?: number;
+  /**
+   * The deadline margin `function` runs with (`SSE_DEADLINE_MARGIN_MS`).
+   * Ignored with `sseFunction`.
+   *
+   * @default - the library's default (2000)
+   */
+  readonly deadlineMarginMs?: number;
 }
 
 /**
@@ -183,8 +210,14 @@ export class SseAlb extends Construct {
   constructor(scope: Construct, id: string, props: SseAlbProps) {
     super(scope, id);
 
-    const { batchWindowMs, deadlineMarginMs } = props.sseFunction.streamSettings;
-    const functionTimeout = props.sseFunction.function.timeout;
+    if ((props.sseFunction === undefined) === (props.function === undefined)) {
+      throw new Error(`Invalid props for SseAlb at ${this.node.path}; change:\n  - give either sseFunction (an SseFunction) or function (any lambda.IFunction), not ${props.sseFunction ? 'both' : 'neither'}`);
+    }
+    const fn: lambda.IFunction = props.sseFunction?.function ?? props.function!;
+    const batchWindowMs = props.sseFunction?.streamSettings.batchWindowMs ?? props.batchWindowMs ?? DEFAULT_STREAM_SETTINGS.batchWindowMs;
+    const deadlineMarginMs = props.sseFunction?.streamSettings.deadlineMarginMs ?? props.deadlineMarginMs ?? DEFAULT_STREAM_SETTINGS.deadlineMarginMs;
+    // An imported function's timeout is unknown here; then it is not checked.
+    const functionTimeout = props.sseFunction?.function.timeout ?? (fn instanceof lambda.Function ? fn.timeout : undefined);
     const internetFacing = props.internetFacing ?? false;
     const allowedCidrs = props.allowedCidrs ?? [];
     const allowedPeers = props.allowedPeers ?? [];
@@ -259,7 +292,6 @@ export class SseAlb extends Construct {
     // group registers the function only once it may invoke it), so the group
     // gets a name of our choosing and the permission names it with a
     // wildcard for the suffix AWS appends.
-    const fn = props.sseFunction.function;
     const targetGroupName = Names.uniqueResourceName(this, { maxLength: 32, separator: '' });
     const stack = Stack.of(this);
     const invokePermission = new lambda.CfnPermission(this, 'InvokeFromTargetGroup', {

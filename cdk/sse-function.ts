@@ -3,7 +3,7 @@ import { Annotations, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { RustFunction } from 'cargo-lambda-cdk';
+import { type BundlingOptions, RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 import { skipCheckov } from './checkov';
 import { functionVariable, rangeOf } from './function-settings';
@@ -32,20 +32,6 @@ export interface SseStreamSettings {
    * @default 5000
    */
   readonly retryMs?: number;
-  /**
-   * Number of progress steps of a job when the request does not ask for a
-   * number (`SSE_JOB_STEPS`). Integer from 1 to 1000.
-   *
-   * @default 11
-   */
-  readonly jobSteps?: number;
-  /**
-   * Milliseconds between two steps when the request does not ask for an
-   * interval (`SSE_JOB_INTERVAL_MS`). Integer from 10 to 60000.
-   *
-   * @default 2000
-   */
-  readonly jobIntervalMs?: number;
   /**
    * Longest one response lasts, in ms (`SSE_WINDOW_MS`): it then ends with a
    * `reconnect` event and the client resumes where it left off. A response
@@ -84,8 +70,31 @@ export interface SseStreamSettings {
   readonly batchWindowMs?: number;
 }
 
+/**
+ * Settings of the demo progress job (`/events`), passed to the function as
+ * environment variables only when the binary mounts the job.
+ */
+export interface SseJobSettings {
+  /**
+   * Number of progress steps of a job when the request does not ask for a
+   * number (`SSE_JOB_STEPS`). Integer from 1 to 1000.
+   *
+   * @default 11
+   */
+  readonly jobSteps?: number;
+  /**
+   * Milliseconds between two steps when the request does not ask for an
+   * interval (`SSE_JOB_INTERVAL_MS`). Integer from 10 to 60000.
+   *
+   * @default 2000
+   */
+  readonly jobIntervalMs?: number;
+}
+
 /** The stream settings with every default filled in. */
 export type ResolvedStreamSettings = Required<SseStreamSettings>;
+/** The job settings with every default filled in. */
+export type ResolvedJobSettings = Required<SseJobSettings>;
 
 /** One stream setting as the function reads it. */
 export interface StreamVariable {
@@ -97,8 +106,20 @@ export interface StreamVariable {
   readonly default: number;
 }
 
-/** Every prop of `SseStreamSettings`; each must be a variable the function reads. */
-const STREAM_SETTING_KEYS: readonly (keyof ResolvedStreamSettings)[] = ['retryMs', 'jobSteps', 'jobIntervalMs', 'windowMs', 'deadlineMarginMs', 'heartbeatMs', 'batchWindowMs'];
+/** Every prop of `SseStreamSettings`; each must be a variable of the library. */
+const STREAM_SETTING_KEYS: readonly (keyof ResolvedStreamSettings)[] = ['retryMs', 'windowMs', 'deadlineMarginMs', 'heartbeatMs', 'batchWindowMs'];
+/** Every prop of `SseJobSettings`; each must be a variable of the job. */
+const JOB_SETTING_KEYS: readonly (keyof ResolvedJobSettings)[] = ['jobSteps', 'jobIntervalMs'];
+
+/** Each setting's variable, range and default as the function defines them. */
+function environmentOf<K extends string>(keys: readonly K[], scope: string): { readonly [P in K]: StreamVariable } {
+  return Object.fromEntries(
+    keys.map((key) => {
+      const variable = functionVariable(key, scope);
+      return [key, { variable: variable.variable, range: rangeOf(variable), default: variable.default }];
+    }),
+  ) as { readonly [P in K]: StreamVariable };
+}
 
 /**
  * Each stream setting's variable, range and default, read from the function's
@@ -106,17 +127,18 @@ const STREAM_SETTING_KEYS: readonly (keyof ResolvedStreamSettings)[] = ['retryMs
  * Adding a setting is one variable in `function/src/settings.rs` plus one
  * prop above.
  */
-export const STREAM_ENVIRONMENT = Object.fromEntries(
-  STREAM_SETTING_KEYS.map((key) => {
-    const variable = functionVariable(key);
-    return [key, { variable: variable.variable, range: rangeOf(variable), default: variable.default }];
-  }),
-) as { readonly [K in keyof ResolvedStreamSettings]: StreamVariable };
+export const STREAM_ENVIRONMENT = environmentOf(STREAM_SETTING_KEYS, 'stream');
+/** The same for the job's settings (`function/src/sources/job.rs`). */
+export const JOB_ENVIRONMENT = environmentOf(JOB_SETTING_KEYS, 'job');
+
+function defaultsOf<K extends string>(environment: { readonly [P in K]: StreamVariable }): { [P in K]: number } {
+  return Object.fromEntries(Object.entries<StreamVariable>(environment).map(([key, variable]) => [key, variable.default])) as { [P in K]: number };
+}
 
 /** The function's defaults, which every unset prop takes. */
-export const DEFAULT_STREAM_SETTINGS: ResolvedStreamSettings = Object.fromEntries(
-  STREAM_SETTING_KEYS.map((key) => [key, STREAM_ENVIRONMENT[key].default]),
-) as unknown as ResolvedStreamSettings;
+export const DEFAULT_STREAM_SETTINGS: ResolvedStreamSettings = defaultsOf(STREAM_ENVIRONMENT);
+/** The job's defaults. */
+export const DEFAULT_JOB_SETTINGS: ResolvedJobSettings = defaultsOf(JOB_ENVIRONMENT);
 
 /** The workspace root manifest of this repository (a virtual workspace). */
 export const DEFAULT_MANIFEST_PATH = path.join(__dirname, '..', 'Cargo.toml');
@@ -219,17 +241,49 @@ export interface SseFunctionProps {
    */
   readonly stream?: SseStreamSettings;
   /**
-   * Cargo manifest to build from.
+   * Settings of the demo progress job, passed as environment variables when
+   * the binary mounts the job (`progressJob`). Giving them for a binary that
+   * does not is refused: they would do nothing.
+   *
+   * @default - every setting at its own default, when the binary has the job
+   */
+  readonly job?: SseJobSettings;
+  /**
+   * Cargo manifest to build from: this repository's, or that of any crate
+   * built on the `lambda-sse` library.
    *
    * @default - this repository's workspace root `Cargo.toml`
    */
   readonly manifestPath?: string;
   /**
-   * Binary of the workspace that serves the stream.
+   * Binary of that manifest that serves the stream.
    *
    * @default 'sse-function'
    */
   readonly binaryName?: string;
+  /**
+   * Whether the binary mounts the demo progress job, and so reads the job's
+   * variables (`job`).
+   *
+   * @default - true for this repository's `sse-function`, false for any other binary
+   */
+  readonly progressJob?: boolean;
+  /**
+   * More environment variables for the function (a table name, a feature
+   * switch of your source). The stream settings' (and the job's) own
+   * variables are set from `stream` and `job` and may not be given here.
+   *
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * How cargo-lambda builds the binary, passed to `cargo-lambda-cdk`'s
+   * `RustFunction` as it is (features, cargo flags, build environment,
+   * Docker fallback...).
+   *
+   * @default - cargo-lambda-cdk's defaults: a release build for the architecture
+   */
+  readonly bundling?: BundlingOptions;
 }
 
 /**
@@ -249,6 +303,8 @@ export class SseFunction extends Construct {
   public readonly authType: lambda.FunctionUrlAuthType;
   /** The stream settings the function receives, defaults filled in. */
   public readonly streamSettings: ResolvedStreamSettings;
+  /** The job settings the function receives, when the binary has the job. */
+  public readonly jobSettings?: ResolvedJobSettings;
 
   constructor(scope: Construct, id: string, props: SseFunctionProps = {}) {
     super(scope, id);
@@ -259,14 +315,33 @@ export class SseFunction extends Construct {
     const corsAllowedOrigins = props.corsAllowedOrigins ?? [];
     const invokers = props.invokers ?? [];
     const streamSettings: ResolvedStreamSettings = { ...DEFAULT_STREAM_SETTINGS, ...definedOnly(props.stream ?? {}) };
+    const binaryName = props.binaryName ?? DEFAULT_BINARY_NAME;
+    const manifestPath = props.manifestPath ?? DEFAULT_MANIFEST_PATH;
+    const progressJob = props.progressJob ?? (binaryName === DEFAULT_BINARY_NAME && manifestPath === DEFAULT_MANIFEST_PATH);
+    const jobSettings: ResolvedJobSettings | undefined = progressJob ? { ...DEFAULT_JOB_SETTINGS, ...definedOnly(props.job ?? {}) } : undefined;
+    const environment = props.environment ?? {};
 
     const problems = validateProps({ memorySize, timeout, authType, corsAllowedOrigins, invokers, streamSettings, reservedConcurrentExecutions: props.reservedConcurrentExecutions });
+    if (jobSettings) {
+      for (const key of JOB_SETTING_KEYS) {
+        const problem = checkIntegerInRange(jobSettings[key], JOB_ENVIRONMENT[key].range);
+        if (problem) problems.push(`job.${key} ${problem}`);
+      }
+    } else if (props.job && Object.values(props.job).some((value) => value !== undefined)) {
+      problems.push(`job settings apply only to a binary that mounts the progress job, and ${binaryName} is taken not to: set progressJob to true, or remove job`);
+    }
+    const managed = [...Object.values(STREAM_ENVIRONMENT), ...Object.values(JOB_ENVIRONMENT)].map((v) => v.variable);
+    const clashing = Object.keys(environment).filter((name) => managed.includes(name));
+    if (clashing.length > 0) {
+      problems.push(`environment sets ${clashing.join(', ')}, which the construct sets from stream and job: give them there instead`);
+    }
     if (problems.length > 0) {
       throw new Error(`Invalid props for SseFunction at ${this.node.path}; change:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     }
 
     this.authType = authType;
     this.streamSettings = streamSettings;
+    this.jobSettings = jobSettings;
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? DEFAULT_LOG_RETENTION,
@@ -281,9 +356,12 @@ export class SseFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
+    const settingsEnvironment = (env: { readonly [key: string]: StreamVariable }, values: Readonly<Record<string, number>>): [string, string][] =>
+      Object.keys(env).map((key) => [env[key].variable, String(values[key])]);
     this.function = new RustFunction(this, 'Function', {
-      manifestPath: props.manifestPath ?? DEFAULT_MANIFEST_PATH,
-      binaryName: props.binaryName ?? DEFAULT_BINARY_NAME,
+      manifestPath,
+      binaryName,
+      bundling: props.bundling,
       runtime: 'provided.al2023',
       architecture: props.architecture ?? lambda.Architecture.ARM_64,
       memorySize,
@@ -292,12 +370,11 @@ export class SseFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-      environment: Object.fromEntries(
-        (Object.keys(STREAM_ENVIRONMENT) as (keyof ResolvedStreamSettings)[]).map((key) => [
-          STREAM_ENVIRONMENT[key].variable,
-          String(streamSettings[key]),
-        ]),
-      ),
+      environment: {
+        ...environment,
+        ...Object.fromEntries(settingsEnvironment(STREAM_ENVIRONMENT, streamSettings)),
+        ...(jobSettings ? Object.fromEntries(settingsEnvironment(JOB_ENVIRONMENT, jobSettings)) : {}),
+      },
       description: 'Streams Server-Sent Events through a RESPONSE_STREAM Function URL',
     });
 

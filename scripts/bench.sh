@@ -51,7 +51,7 @@ put machine.date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 
 step "build (release profile: the baseline, the function, the runner)"
 timeout 1200 cargo build --release --quiet \
-  -p lambda-sse-function --bin sse-function \
+  -p lambda-sse --bin sse-function \
   -p lambda-sse-bench --bin baseline --bin lambda-sse-bench
 bin="$root/target/release"
 runner="$bin/lambda-sse-bench"
@@ -67,7 +67,7 @@ timeout 300 "$runner" runtime \
 
 step "figure 4: encoder throughput (criterion)"
 rm -rf "$root/target/criterion/sse_progress" "$root/target/criterion/sse_64KiB"
-timeout 900 cargo bench --quiet -p lambda-sse-function --bench encoder -- --noplot \
+timeout 900 cargo bench --quiet -p lambda-sse --bench encoder -- --noplot \
   | grep -E '^(sse/|[[:space:]]+(time|thrpt):)' || true
 "$runner" criterion --dir "$root/target/criterion" --out "$results"
 
@@ -100,7 +100,7 @@ package() { # arch, extra flags...
   local dir="$out/lambda-$arch"
   rm -rf "$dir"
   if timeout 900 cargo lambda build --release --quiet --output-format zip --lambda-dir "$dir" "$@" \
-      -p lambda-sse-function --bin sse-function -p lambda-sse-bench --bin baseline \
+      -p lambda-sse --bin sse-function -p lambda-sse-bench --bin baseline \
       >"$out/package-$arch.log" 2>&1; then
     put "zip.$arch.bytes" "$(stat -c %s "$dir/sse-function/bootstrap.zip")"
     put "zip.$arch.baseline_bytes" "$(stat -c %s "$dir/baseline/bootstrap.zip")"

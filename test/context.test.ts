@@ -21,12 +21,11 @@ describe('readAppSettings', () => {
   it('leaves every prop to the construct defaults when no key is set', () => {
     const settings = readAppSettings({});
     assert.equal(settings.stackName, 'SseStreamStack');
-    const { stream, ...fn } = settings.sseFunction;
+    const { stream, job, ...fn } = settings.sseFunction;
     assert.deepEqual(Object.values(fn).filter((v) => v !== undefined), []);
+    assert.deepEqual(job, { jobSteps: undefined, jobIntervalMs: undefined });
     assert.deepEqual(stream, {
       retryMs: undefined,
-      jobSteps: undefined,
-      jobIntervalMs: undefined,
       windowMs: undefined,
       deadlineMarginMs: undefined,
       heartbeatMs: undefined,
@@ -70,7 +69,8 @@ describe('readAppSettings', () => {
     assert.equal(fn.logRetention, logs.RetentionDays.ONE_WEEK);
     assert.deepEqual(fn.corsAllowedOrigins, ['https://app.example.com', 'http://localhost:3000']);
     assert.equal(fn.reservedConcurrentExecutions, 10);
-    assert.deepEqual(fn.stream, { retryMs: 1500, jobSteps: 5, jobIntervalMs: 250, windowMs: 60_000, deadlineMarginMs: 3_000, heartbeatMs: 10_000, batchWindowMs: 2_500 });
+    assert.deepEqual(fn.stream, { retryMs: 1500, windowMs: 60_000, deadlineMarginMs: 3_000, heartbeatMs: 10_000, batchWindowMs: 2_500 });
+    assert.deepEqual(fn.job, { jobSteps: 5, jobIntervalMs: 250 });
   });
 
   it('reads principals, and numbers and lists as cdk.json writes them', () => {

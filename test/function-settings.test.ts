@@ -7,7 +7,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { FUNCTION_VARIABLES, type FunctionVariable } from '../cdk/function-settings';
-import { DEFAULT_STREAM_SETTINGS, STREAM_ENVIRONMENT } from '../cdk/sse-function';
+import { DEFAULT_JOB_SETTINGS, DEFAULT_STREAM_SETTINGS, JOB_ENVIRONMENT, STREAM_ENVIRONMENT } from '../cdk/sse-function';
+
+const ENVIRONMENT = { ...STREAM_ENVIRONMENT, ...JOB_ENVIRONMENT };
+const DEFAULTS: Record<string, number> = { ...DEFAULT_STREAM_SETTINGS, ...DEFAULT_JOB_SETTINGS };
 import { REPO_ROOT } from './helpers';
 
 const README = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
@@ -31,19 +34,20 @@ function propDoc(key: string): string {
 describe('the function settings the CDK app sets', () => {
   it('are exactly the variables the function reads', () => {
     assert.deepEqual(
-      Object.values(STREAM_ENVIRONMENT).map((v) => v.variable).sort(),
+      Object.values(ENVIRONMENT).map((v) => v.variable).sort(),
       FUNCTION_VARIABLES.map((v) => v.variable).sort(),
     );
   });
 
   for (const variable of FUNCTION_VARIABLES) {
     describe(variable.variable, () => {
-      const key = variable.key as keyof typeof STREAM_ENVIRONMENT;
+      const key = variable.key as keyof typeof ENVIRONMENT;
 
       it('is validated with the range the function accepts, and defaults to its default', () => {
-        const { range } = STREAM_ENVIRONMENT[key];
+        const { range } = ENVIRONMENT[key];
         assert.deepEqual([range.min, range.max], [variable.min, variable.max]);
-        assert.equal(DEFAULT_STREAM_SETTINGS[key], variable.default);
+        assert.equal(DEFAULTS[key], variable.default);
+        assert.equal(variable.scope in { stream: 1, job: 1 } && (variable.scope === 'job') === key in JOB_ENVIRONMENT, true, 'set in the group of its scope');
       });
 
       it('is documented with that range and default on its prop', () => {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SseAlb, type SseAlbOptions, defaultIdleTimeoutSeconds } from '../cdk/sse-alb';
 import { SseFunction, type SseFunctionProps } from '../cdk/sse-function';
 import { SseStreamStack } from '../cdk/sse-stack';
@@ -283,6 +284,26 @@ describe('SseAlb options', () => {
     const [warning] = warnings(annotations);
     assert.match(warning, /The ALB is internet-facing without OIDC login: anyone allowedCidrs admits can start jobs/);
     assert.match(warning, /lambda-sse:unauthenticatedInternetFacingAlb/);
+  });
+
+  it('fronts any lambda.IFunction, with its batch window for the idle timeout', () => {
+    const stack = new Stack(testApp(), 'Test');
+    const fn = lambda.Function.fromFunctionAttributes(stack, 'Imported', {
+      functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:my-sse',
+      sameEnvironment: true,
+    });
+    const alb = new SseAlb(stack, 'Alb', { function: fn, batchWindowMs: 55_000, allowedCidrs: ['10.0.0.0/8'], allowPlainHttp: true });
+    assert.equal(alb.idleTimeoutSeconds, 65);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties(TARGET_GROUP, { Targets: [{ Id: 'arn:aws:lambda:eu-west-1:123456789012:function:my-sse' }] });
+    template.hasResourceProperties('AWS::Lambda::Permission', { FunctionName: 'arn:aws:lambda:eu-west-1:123456789012:function:my-sse', Principal: 'elasticloadbalancing.amazonaws.com' });
+  });
+
+  it('needs exactly one function to front', () => {
+    const stack = new Stack(testApp(), 'Test');
+    assert.throws(() => new SseAlb(stack, 'Neither', { allowedCidrs: ['10.0.0.0/8'], allowPlainHttp: true }), /give either sseFunction \(an SseFunction\) or function \(any lambda.IFunction\), not neither/);
+    const sse = new SseFunction(stack, 'Sse');
+    assert.throws(() => new SseAlb(stack, 'Both', { sseFunction: sse, function: sse.function, allowedCidrs: ['10.0.0.0/8'], allowPlainHttp: true }), /not both/);
   });
 
   it('admits several CIDRs and peers, each once', () => {

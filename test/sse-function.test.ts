@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -6,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { SseFunction, type SseFunctionProps } from '../cdk/sse-function';
-import { buildFunction, onlyResource, testApp } from './helpers';
+import { REPO_ROOT, buildFunction, onlyResource, testApp } from './helpers';
 
 const FUNCTION = 'AWS::Lambda::Function';
 const URL = 'AWS::Lambda::Url';
@@ -103,8 +104,9 @@ describe('SseFunction props', () => {
   });
 
   it('passes stream settings as environment variables', () => {
-    const stream = { retryMs: 1500, jobSteps: 5, jobIntervalMs: 250, windowMs: 60_000, deadlineMarginMs: 3_000, heartbeatMs: 10_000, batchWindowMs: 2_500 };
-    const { template, sse } = buildFunction({ stream });
+    const stream = { retryMs: 1500, windowMs: 60_000, deadlineMarginMs: 3_000, heartbeatMs: 10_000, batchWindowMs: 2_500 };
+    const job = { jobSteps: 5, jobIntervalMs: 250 };
+    const { template, sse } = buildFunction({ stream, job });
     template.hasResourceProperties(FUNCTION, {
       Environment: {
         Variables: {
@@ -119,10 +121,11 @@ describe('SseFunction props', () => {
       },
     });
     assert.deepEqual(sse.streamSettings, stream);
+    assert.deepEqual(sse.jobSettings, job);
   });
 
   it('keeps defaults for stream settings left undefined', () => {
-    buildFunction({ stream: { jobSteps: 3, retryMs: undefined, windowMs: undefined } }).template.hasResourceProperties(FUNCTION, {
+    buildFunction({ stream: { retryMs: undefined, windowMs: undefined }, job: { jobSteps: 3 } }).template.hasResourceProperties(FUNCTION, {
       Environment: {
         Variables: {
           SSE_RETRY_MS: '5000',
@@ -167,6 +170,25 @@ describe('SseFunction props', () => {
       Timeout: 3,
       Environment: { Variables: Match.objectLike({ SSE_BATCH_WINDOW_MS: '60000' }) },
     });
+  });
+});
+
+describe('SseFunction for any binary built on the library', () => {
+  it('builds the given crate and binary, without the job\'s variables, with extra environment', () => {
+    const manifestPath = path.join(REPO_ROOT, 'examples', 'Cargo.toml');
+    const { template, sse } = buildFunction({
+      manifestPath,
+      binaryName: 'sse-tail',
+      environment: { TAIL_FILE: '/var/task/feed.log' },
+    });
+    const variables = (onlyResource(template, FUNCTION).Properties.Environment as { Variables: Record<string, string> }).Variables;
+    assert.deepEqual(Object.keys(variables).sort(), ['SSE_BATCH_WINDOW_MS', 'SSE_DEADLINE_MARGIN_MS', 'SSE_HEARTBEAT_MS', 'SSE_RETRY_MS', 'SSE_WINDOW_MS', 'TAIL_FILE']);
+    assert.equal(sse.jobSettings, undefined);
+  });
+
+  it('sets the job\'s variables for another binary that says it has the job', () => {
+    const { template } = buildFunction({ binaryName: 'my-progress', progressJob: true, job: { jobSteps: 4 } });
+    template.hasResourceProperties(FUNCTION, { Environment: { Variables: Match.objectLike({ SSE_JOB_STEPS: '4', SSE_JOB_INTERVAL_MS: '2000' }) } });
   });
 });
 
@@ -225,8 +247,10 @@ describe('SseFunction rejects invalid props before building', () => {
     ['timeout in part seconds', { timeout: Duration.millis(1500) }, /timeout must be whole seconds from 1 to 900, got 1500 ms/],
     ['zero reserved concurrency', { reservedConcurrentExecutions: 0 }, /reservedConcurrentExecutions must be an integer of at least 1, got 0/],
     ['retry too short', { stream: { retryMs: 99 } }, /stream\.retryMs must be an integer from 100 to 600000 \(ms\), got 99/],
-    ['too many steps', { stream: { jobSteps: 1001 } }, /stream\.jobSteps must be an integer from 1 to 1000, got 1001/],
-    ['interval too long', { stream: { jobIntervalMs: 60_001 } }, /stream\.jobIntervalMs must be an integer from 10 to 60000 \(ms\), got 60001/],
+    ['too many steps', { job: { jobSteps: 1001 } }, /job\.jobSteps must be an integer from 1 to 1000, got 1001/],
+    ['interval too long', { job: { jobIntervalMs: 60_001 } }, /job\.jobIntervalMs must be an integer from 10 to 60000 \(ms\), got 60001/],
+    ['job settings for a binary without the job', { binaryName: 'sse-tail', job: { jobSteps: 5 } }, /job settings apply only to a binary that mounts the progress job, and sse-tail is taken not to: set progressJob to true, or remove job/],
+    ['an environment variable the construct sets', { environment: { SSE_WINDOW_MS: '1000', TAIL_FILE: '/tmp/x' } }, /environment sets SSE_WINDOW_MS, which the construct sets from stream and job: give them there instead/],
     ['window too short', { stream: { windowMs: 999 } }, /stream\.windowMs must be an integer from 1000 to 900000 \(ms\), got 999/],
     ['window too long', { stream: { windowMs: 900_001 } }, /stream\.windowMs must be an integer from 1000 to 900000 \(ms\), got 900001/],
     ['margin too short', { stream: { deadlineMarginMs: 99 } }, /stream\.deadlineMarginMs must be an integer from 100 to 60000 \(ms\), got 99/],

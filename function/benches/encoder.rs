@@ -9,30 +9,27 @@
 //! LF appended), what the per-line prefixing alone costs. Throughput is counted in wire bytes for
 //! all three, so the ratios read directly.
 //!
-//! Run with `cargo bench -p lambda-sse-function --bench encoder`;
+//! Run with `cargo bench -p lambda-sse --bench encoder`;
 //! `scripts/bench.sh` runs it with short measurement times and reads the
 //! results from `target/criterion`.
 
 use bytes::{BufMut, Bytes, BytesMut};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use lambda_sse::job::{JobSpec, Position, ProgressJob};
-use lambda_sse::sse::Event;
+use lambda_sse::Event;
 use std::hint::black_box;
 use std::time::Duration;
 
 /// A progress event as the function sends it (step 5 of 11, with `retry`).
 fn progress_event() -> Event {
-    let spec = JobSpec {
-        steps: 11,
-        interval: Duration::from_secs(2),
-    };
-    let job = ProgressJob::with_id(uuid::Uuid::from_u128(0x0123_4567_89ab_cdef), spec);
-    let event = job.event(Position::Step(5));
-    let data = serde_json::to_string(&event.progress).expect("progress serializes");
+    let job = "01234567-89ab-4def-8123-456789abcdef";
+    let data = format!(
+        r#"{{"jobId":"{job}","step":5,"totalSteps":11,"percentage":40,"status":"Processing step 5 of 11..."}}"#
+    );
     Event::new()
-        .event_type(event.kind())
+        .event("progress")
+        .expect("a valid event type")
         .data(data)
-        .id(event.id())
+        .id(format!("{job}/11:5"))
         .expect("a valid id")
         .retry(Duration::from_secs(5))
 }

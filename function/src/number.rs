@@ -6,15 +6,37 @@ use std::ops::RangeInclusive;
 /// Why a text is not an acceptable number; `Display` says what to send instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NumberError {
+    /// Nothing was given.
     #[error("is empty; expected a whole number from {min} to {max}")]
-    Empty { min: u32, max: u32 },
+    Empty {
+        /// The smallest value allowed.
+        min: u32,
+        /// The largest value allowed.
+        max: u32,
+    },
     #[error(
         "is {}, not a whole number; expected one from {min} to {max}",
         quoted(value)
     )]
-    NotANumber { value: String, min: u32, max: u32 },
+    /// Something other than ASCII digits.
+    NotANumber {
+        /// What was given (at most 64 characters of it).
+        value: String,
+        /// The smallest value allowed.
+        min: u32,
+        /// The largest value allowed.
+        max: u32,
+    },
+    /// A number outside the range.
     #[error("is {value}, outside the allowed range {min} to {max}")]
-    OutOfRange { value: String, min: u32, max: u32 },
+    OutOfRange {
+        /// What was given (at most 64 characters of it).
+        value: String,
+        /// The smallest value allowed.
+        min: u32,
+        /// The largest value allowed.
+        max: u32,
+    },
 }
 
 /// Parses ASCII digits only (no sign, no spaces, no exponent) within `range`.

@@ -1,20 +1,21 @@
 //! What the function answers, before a front door (the streamed Function URL
 //! or a buffered ALB) turns it into its own wire format.
 
-use crate::request::{ALLOWED_METHODS, RequestError};
-use crate::stream::EventStream;
+use crate::router::ALLOWED_METHODS;
+use crate::source::Refusal;
+use crate::stream::Body as EventStream;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 /// A response: status, headers, and either a whole body or an event stream.
 #[derive(Debug)]
-pub struct HttpResponse {
+pub(crate) struct HttpResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Body,
 }
 
-pub enum Body {
+pub(crate) enum Body {
     Full(Bytes),
     Events(EventStream),
 }
@@ -46,7 +47,7 @@ impl HttpResponse {
         }
     }
 
-    /// `204 No Content`: the job is over; an EventSource stops reconnecting.
+    /// `204 No Content`: nothing more to send; an EventSource stops reconnecting.
     /// It is the stream's last answer, so it says so in the stream's own
     /// content type (the runtime would otherwise send
     /// `application/octet-stream`) and must not be cached: the same URL
@@ -72,10 +73,10 @@ impl HttpResponse {
     }
 
     /// The JSON error body `{"error": code, "message": what to change}`.
-    pub fn error(error: &RequestError) -> Self {
-        let body = serde_json::json!({ "error": error.code(), "message": error.to_string() });
-        let mut response = Self::json(error.status(), &body);
-        if error.status() == StatusCode::METHOD_NOT_ALLOWED {
+    pub fn refused(refusal: &Refusal) -> Self {
+        let body = serde_json::json!({ "error": refusal.code(), "message": refusal.message() });
+        let mut response = Self::json(refusal.status(), &body);
+        if refusal.status() == StatusCode::METHOD_NOT_ALLOWED {
             response
                 .headers
                 .insert(header::ALLOW, HeaderValue::from_static(ALLOWED_METHODS));

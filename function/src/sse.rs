@@ -55,6 +55,8 @@ pub struct Event {
     event: Option<String>,
     retry: Option<Duration>,
     data: Option<String>,
+    /// Not written: when the source expects its next event (see [`Event::next_event_in`]).
+    next_in: Option<Duration>,
 }
 
 impl Event {
@@ -110,6 +112,24 @@ impl Event {
     pub fn data(mut self, data: impl Into<String>) -> Self {
         self.data = Some(data.into());
         self
+    }
+
+    /// Says when the source expects its next event, counted from this one.
+    /// Not part of the wire format: if the response must end before then (its
+    /// window closes), the closing `reconnect` block asks the client to come
+    /// back just when that event is due, instead of at once.
+    pub fn next_event_in(mut self, after: Duration) -> Self {
+        self.next_in = Some(after);
+        self
+    }
+
+    /// The `id`, if set.
+    pub fn id_value(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    pub(crate) fn next_in(&self) -> Option<Duration> {
+        self.next_in
     }
 
     /// The event's bytes, ending with the blank line that dispatches it.

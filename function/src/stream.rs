@@ -1,50 +1,56 @@
-//! One streamed response: drives an [`EventSource`] through the encoder,
-//! each event when due, a heartbeat comment when idle, and ends the response
-//! on its own before its window closes.
+//! One SSE response: drives a source's [`Events`] through the encoder, a
+//! heartbeat comment whenever the source has been quiet for the heartbeat
+//! interval, and ends the response on its own before its window closes.
 //!
-//! The stream is lazy: nothing is produced until the runtime asks for the next
-//! chunk, and dropping it (the runtime does when the response can no longer be
-//! sent) stops the source at once.
+//! The body is lazy: nothing is produced until the runtime asks for the next
+//! chunk, the source's stream is polled only then, and dropping the body (the
+//! runtime does when the response can no longer be sent) drops the source's
+//! stream at once, mid-await if need be.
 
 use crate::settings::Settings;
-use crate::source::EventSource;
+use crate::source::{Events, SourceError};
 use crate::sse::{Event, EventType};
 use bytes::Bytes;
-use futures_util::{Stream, stream};
+use futures_util::{Stream, StreamExt, stream};
 use std::{pin::Pin, time::Duration};
 use tokio::time::{Instant, sleep_until};
 
 /// The body of an SSE response, one encoded block per item.
-pub type EventStream = Pin<Box<dyn Stream<Item = Bytes> + Send>>;
+pub(crate) type Body = Pin<Box<dyn Stream<Item = Bytes> + Send>>;
 
 /// Sent when nothing else has been for the heartbeat interval.
-pub const HEARTBEAT: &str = ": keep-alive\n\n";
+pub(crate) const HEARTBEAT: &str = ": keep-alive\n\n";
 /// The event that ends a response early and tells the client when to come back.
-pub const RECONNECT: EventType = EventType::new("reconnect");
+const RECONNECT: EventType = EventType::new("reconnect");
 /// The event that reports a failure of the source; the response then ends.
-pub const ERROR: EventType = EventType::new("error");
+const ERROR: EventType = EventType::new("error");
 /// The shortest reconnection time the closing block asks for. It stays the
 /// client's reconnection time until the next response's first event resets
 /// it, so it is also how often a client retries while the server is away.
-pub const MIN_RECONNECT: Duration = Duration::from_millis(100);
+pub(crate) const MIN_RECONNECT: Duration = Duration::from_millis(100);
 /// The longest: a client is never asked to stay away longer than this, even
 /// when the next event is further off (it then finds nothing new, and comes back).
-pub const MAX_RECONNECT: Duration = Duration::from_secs(600);
+pub(crate) const MAX_RECONNECT: Duration = Duration::from_secs(600);
 
 /// The largest JSON document an ALB takes from a Lambda target: 1 MB.
-pub const MAX_ALB_DOCUMENT: usize = 1_000_000;
+pub(crate) const MAX_ALB_DOCUMENT: usize = 1_000_000;
 /// Room in that document for everything but the body: status, description,
 /// headers, the field names. Measured at about 250 bytes; see the test in
-/// `lambda.rs`.
-pub const ALB_DOCUMENT_OVERHEAD: usize = 4 * 1024;
+/// `front/alb.rs`.
+pub(crate) const ALB_DOCUMENT_OVERHEAD: usize = 4 * 1024;
 /// The most body a buffered response may carry, counted as it will be
-/// written into the ALB's JSON document: `"` and `\` take two bytes there,
+/// written into the ALB's JSON document: `"` and `\\` take two bytes there,
 /// a line break two, another control character six.
-pub const MAX_BUFFERED_BODY: usize = MAX_ALB_DOCUMENT - ALB_DOCUMENT_OVERHEAD;
+pub(crate) const MAX_BUFFERED_BODY: usize = MAX_ALB_DOCUMENT - ALB_DOCUMENT_OVERHEAD;
+
+/// The message an `error` event shows the client when the source failed; the
+/// source's own text goes to the log only.
+const SOURCE_FAILED: &str =
+    "the event source failed; reconnect to resume after the last event received";
 
 /// How long one response may last, and why it would end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResponsePlan {
+pub(crate) struct ResponsePlan {
     /// Sent as `retry` with the first event.
     pub retry: Duration,
     /// Idle time before a heartbeat comment; none for a buffered response,
@@ -61,9 +67,19 @@ pub struct ResponsePlan {
 
 impl ResponsePlan {
     /// The plan for a streamed response starting now, `until_deadline` before
-    /// the invocation must have returned (`None` when that is not known).
-    pub fn streamed(settings: &Settings, until_deadline: Option<Duration>) -> Self {
-        let (window, limit) = window(settings.window, settings.deadline_margin, until_deadline);
+    /// the invocation must have returned (`None` when that is not known). A
+    /// source that cannot resume is not cut by the window, only by the deadline.
+    pub fn streamed(
+        settings: &Settings,
+        until_deadline: Option<Duration>,
+        resumable: bool,
+    ) -> Self {
+        let longest = if resumable {
+            settings.window
+        } else {
+            Duration::MAX
+        };
+        let (window, limit) = window(longest, settings.deadline_margin, until_deadline);
         Self {
             retry: settings.retry,
             heartbeat: Some(settings.heartbeat),
@@ -75,12 +91,17 @@ impl ResponsePlan {
 
     /// The plan for a buffered response (an ALB's): a batch window, no
     /// heartbeats, and a body that fits the ALB's limit.
-    pub fn buffered(settings: &Settings, until_deadline: Option<Duration>) -> Self {
-        let (window, limit) = window(
-            settings.batch_window,
-            settings.deadline_margin,
-            until_deadline,
-        );
+    pub fn buffered(
+        settings: &Settings,
+        until_deadline: Option<Duration>,
+        resumable: bool,
+    ) -> Self {
+        let longest = if resumable {
+            settings.batch_window
+        } else {
+            Duration::MAX
+        };
+        let (window, limit) = window(longest, settings.deadline_margin, until_deadline);
         Self {
             retry: settings.retry,
             heartbeat: None,
@@ -92,20 +113,23 @@ impl ResponsePlan {
 }
 
 /// The sooner of `longest` and the deadline less `margin`, and which it was.
+/// With neither known, a response is still bounded: Lambda's 15 minutes.
 fn window(
     longest: Duration,
     margin: Duration,
     until_deadline: Option<Duration>,
 ) -> (Duration, End) {
+    const LAMBDA_MAXIMUM: Duration = Duration::from_secs(900);
     match until_deadline.map(|left| left.saturating_sub(margin)) {
         Some(by_deadline) if by_deadline < longest => (by_deadline, End::Deadline),
+        None if longest > LAMBDA_MAXIMUM => (LAMBDA_MAXIMUM, End::Deadline),
         _ => (longest, End::Window),
     }
 }
 
 /// How a stream ended, as logged in `end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum End {
+pub(crate) enum End {
     /// The source's last event was sent.
     Completed,
     /// The configured window closed first; the client was told to reconnect.
@@ -134,22 +158,22 @@ impl End {
     }
 }
 
-/// Streams `source` under `plan`. `resumed_from` is the id the client last
+/// Streams `events` under `plan`. `resumed_from` is the id the client last
 /// saw, repeated in the closing block if this response sends no event.
-/// Log lines go to `span`, so they carry the caller's fields (the job id).
-pub fn sse_stream(
-    source: impl EventSource,
+/// Log lines go to `span`, so they carry the caller's fields.
+pub(crate) fn sse_stream(
+    events: Events,
     plan: ResponsePlan,
     resumed_from: Option<String>,
     span: tracing::Span,
-) -> EventStream {
+) -> Body {
     let now = Instant::now();
     let driver = Driver {
-        source,
+        events: events.stream,
         plan,
-        started: now,
         window_end: now + plan.window,
         last_write: now,
+        next_due: None,
         body_size: 0,
         last_id: resumed_from,
         first: true,
@@ -159,18 +183,13 @@ pub fn sse_stream(
     Box::pin(stream::unfold(driver, Driver::advance))
 }
 
-enum Next {
-    Event,
-    Heartbeat,
-    Close(End),
-}
-
-struct Driver<S> {
-    source: S,
+struct Driver {
+    events: Pin<Box<dyn Stream<Item = Result<Event, SourceError>> + Send>>,
     plan: ResponsePlan,
-    started: Instant,
     window_end: Instant,
     last_write: Instant,
+    /// When the source said its next event would come ([`Event::next_event_in`]).
+    next_due: Option<Instant>,
     /// The body so far, as [`ResponsePlan::max_body`] counts it.
     body_size: usize,
     last_id: Option<String>,
@@ -180,52 +199,49 @@ struct Driver<S> {
     log: StreamLog,
 }
 
-impl<S: EventSource> Driver<S> {
+impl Driver {
     async fn advance(mut self) -> Option<(Bytes, Self)> {
         if let Some(end) = self.end {
             self.log.finish(end);
             return None;
         }
-        let Some(due) = self.source.next_due() else {
-            // Nothing (left) to send: a resumed source that was already done.
-            self.log.finish(End::Completed);
-            return None;
-        };
-        // A source's far-off due time must not overflow the clock: past the
-        // window is all that matters then.
-        let event_at = self
-            .started
-            .checked_add(due)
-            .unwrap_or(self.window_end + Duration::from_secs(1));
-        let now = Instant::now();
-        // With no heartbeat, "never" is the end of the window.
-        let heartbeat_at = self
-            .plan
-            .heartbeat
-            .map_or(self.window_end, |every| self.last_write + every);
-        // An event due exactly at the end of the window still goes out; but a
-        // poll that comes after the window (the runtime was slow to ask)
+        // A poll that comes after the window (the runtime was slow to ask)
         // closes at once, or the deadline could pass mid-response.
-        let (at, next) = if now > self.window_end {
-            (now, Next::Close(self.plan.limit))
-        } else if event_at <= self.window_end && event_at <= heartbeat_at {
-            (event_at, Next::Event)
-        } else if heartbeat_at < self.window_end.min(event_at) {
-            (heartbeat_at, Next::Heartbeat)
-        } else {
-            (self.window_end, Next::Close(self.plan.limit))
-        };
-        // A timer rounds up to the next millisecond tick even when already
-        // due; what is due now (the first event, above all) goes out now.
-        if at > now {
-            sleep_until(at).await;
+        if Instant::now() > self.window_end {
+            let chunk = self.close(self.plan.limit);
+            return self.emit(chunk);
         }
-
-        let chunk = match next {
-            Next::Event => self.event(event_at),
-            Next::Heartbeat => Bytes::from_static(HEARTBEAT.as_bytes()),
-            Next::Close(end) => self.close(end, event_at),
+        // With no heartbeat, "never" is the end of the window.
+        let heartbeat_at = self.plan.heartbeat.map_or(self.window_end, |every| {
+            (self.last_write + every).min(self.window_end)
+        });
+        // The source first: an event ready at the same instant as the end of
+        // the window, or a heartbeat, still goes out.
+        let chunk: Bytes = tokio::select! {
+            biased;
+            item = self.events.next() => match item {
+                Some(Ok(event)) => self.event(event),
+                Some(Err(error)) => {
+                    self.log.span.in_scope(|| tracing::error!(%error, "event source failed"));
+                    self.fail("source_failed", SOURCE_FAILED)
+                }
+                None => {
+                    self.log.finish(End::Completed);
+                    return None;
+                }
+            },
+            () = sleep_until(heartbeat_at) => {
+                if heartbeat_at < self.window_end {
+                    Bytes::from_static(HEARTBEAT.as_bytes())
+                } else {
+                    self.close(self.plan.limit)
+                }
+            }
         };
+        self.emit(chunk)
+    }
+
+    fn emit(mut self, chunk: Bytes) -> Option<(Bytes, Self)> {
         self.last_write = Instant::now();
         self.body_size += self.measure(&chunk);
         Some((chunk, self))
@@ -241,49 +257,36 @@ impl<S: EventSource> Driver<S> {
 
     /// Whether a block of `size` still fits a bounded body, with room left for
     /// the closing block that would then carry `id`.
-    fn fits(&self, size: usize, id: &str) -> bool {
+    fn fits(&self, size: usize, id: Option<&str>) -> bool {
         let Some(max) = self.plan.max_body else {
             return true;
         };
-        let closing = reconnect_block(End::Deadline, Some(id), MAX_RECONNECT);
+        let closing = reconnect_block(End::Deadline, id, MAX_RECONNECT);
         self.body_size + size + self.measure(&closing) <= max
     }
 
-    fn event(&mut self, due_at: Instant) -> Bytes {
-        let taken = self.source.take_next().map_err(|e| e.to_string());
-        let encoded = taken.and_then(|event| {
-            let block = Event::new()
-                .event_type(event.kind)
-                .data(event.data)
-                .id(event.id.clone())
-                .map_err(|e| e.to_string())?;
-            Ok((event.id, block))
-        });
-        let (id, block) = match encoded {
-            Ok(encoded) => encoded,
-            Err(message) => {
-                self.log
-                    .span
-                    .in_scope(|| tracing::error!(error = %message, "event source failed"));
-                return self.fail("source_failed", &message);
-            }
-        };
+    fn event(&mut self, event: Event) -> Bytes {
+        let now = Instant::now();
         let first = self.first;
+        let id = event
+            .id_value()
+            .map(str::to_owned)
+            .or_else(|| self.last_id.clone());
+        let next_due = event.next_in().map(|after| now + after);
         let chunk = if first {
-            block.retry(self.plan.retry)
+            event.retry(self.plan.retry)
         } else {
-            block
+            event
         }
         .encode();
-        if !self.fits(self.measure(&chunk), &id) {
+        if !self.fits(self.measure(&chunk), id.as_deref()) {
             if !first {
                 // Left for the next response, which resumes after the last id
                 // sent and so produces this event again: nothing is lost.
-                return self.close(End::Size, due_at);
+                return self.close(End::Size);
             }
             let message = format!(
-                "event {} is too large for a buffered answer ({} bytes as JSON, at most {})",
-                crate::number::quoted(&crate::number::shorten(&id)),
+                "an event is too large for a buffered answer ({} bytes as JSON, at most {})",
                 self.measure(&chunk),
                 self.plan.max_body.unwrap_or_default(),
             );
@@ -293,11 +296,9 @@ impl<S: EventSource> Driver<S> {
             return self.fail("event_too_large", &message);
         }
         self.first = false;
-        self.last_id = Some(id);
+        self.last_id = id;
+        self.next_due = next_due;
         self.log.sent += 1;
-        if self.source.next_due().is_none() {
-            self.end = Some(End::Completed);
-        }
         chunk
     }
 
@@ -306,27 +307,26 @@ impl<S: EventSource> Driver<S> {
         self.end = Some(End::Failed);
         let data = serde_json::json!({ "error": code, "message": message });
         let block = Event::new().event_type(ERROR).data(data.to_string());
-        self.first_carries_retry(block).encode()
+        let block = if std::mem::take(&mut self.first) {
+            block.retry(self.plan.retry)
+        } else {
+            block
+        };
+        block.encode()
     }
 
     /// The block that ends a response early: the last id again (so even a
     /// client that missed nothing resumes from the right place) and a `retry`
-    /// that brings the client back when the next event is due.
-    fn close(&mut self, end: End, next_event_at: Instant) -> Bytes {
+    /// that brings the client back when the source said its next event is due.
+    fn close(&mut self, end: End) -> Bytes {
         self.end = Some(end);
-        let reconnect = next_event_at
-            .saturating_duration_since(Instant::now())
+        let reconnect = self
+            .next_due
+            .map_or(MIN_RECONNECT, |due| {
+                due.saturating_duration_since(Instant::now())
+            })
             .clamp(MIN_RECONNECT, MAX_RECONNECT);
         reconnect_block(end, self.last_id.as_deref(), reconnect)
-    }
-
-    /// The response's first block tells the client its reconnection time.
-    fn first_carries_retry(&mut self, block: Event) -> Event {
-        if std::mem::take(&mut self.first) {
-            block.retry(self.plan.retry)
-        } else {
-            block
-        }
     }
 }
 
@@ -401,7 +401,6 @@ impl Drop for StreamLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{SourceError, SourceEvent};
 
     #[test]
     fn the_heartbeat_is_a_comment_block() {
@@ -419,22 +418,31 @@ mod tests {
 
     #[test]
     fn the_window_is_the_sooner_of_the_maximum_and_the_deadline_less_the_margin() {
-        let plan = ResponsePlan::streamed(&settings(120, 2000), Some(Duration::from_secs(300)));
+        let plan =
+            ResponsePlan::streamed(&settings(120, 2000), Some(Duration::from_secs(300)), true);
         assert_eq!(
             (plan.window, plan.limit),
             (Duration::from_secs(120), End::Window)
         );
-        let plan = ResponsePlan::streamed(&settings(120, 2000), Some(Duration::from_secs(60)));
+        let plan =
+            ResponsePlan::streamed(&settings(120, 2000), Some(Duration::from_secs(60)), true);
         assert_eq!(
             (plan.window, plan.limit),
             (Duration::from_secs(58), End::Deadline)
         );
-        let plan = ResponsePlan::streamed(&settings(120, 2000), Some(Duration::from_secs(1)));
+        let plan = ResponsePlan::streamed(&settings(120, 2000), Some(Duration::from_secs(1)), true);
         assert_eq!((plan.window, plan.limit), (Duration::ZERO, End::Deadline));
-        let plan = ResponsePlan::streamed(&settings(120, 2000), None);
+        let plan = ResponsePlan::streamed(&settings(120, 2000), None, true);
         assert_eq!(
             (plan.window, plan.limit),
             (Duration::from_secs(120), End::Window)
+        );
+        let plan =
+            ResponsePlan::streamed(&settings(120, 2000), Some(Duration::from_secs(300)), false);
+        assert_eq!(
+            (plan.window, plan.limit),
+            (Duration::from_secs(298), End::Deadline),
+            "a source that cannot resume runs until the deadline less the margin"
         );
     }
 
@@ -444,7 +452,7 @@ mod tests {
             batch_window: Duration::from_secs(5),
             ..settings(120, 2000)
         };
-        let plan = ResponsePlan::buffered(&settings, Some(Duration::from_secs(300)));
+        let plan = ResponsePlan::buffered(&settings, Some(Duration::from_secs(300)), true);
         assert_eq!(
             (plan.window, plan.limit),
             (Duration::from_secs(5), End::Window)
@@ -453,47 +461,42 @@ mod tests {
             (plan.heartbeat, plan.max_body),
             (None, Some(MAX_BUFFERED_BODY))
         );
-        let plan = ResponsePlan::buffered(&settings, Some(Duration::from_secs(4)));
+        let plan = ResponsePlan::buffered(&settings, Some(Duration::from_secs(4)), true);
         assert_eq!(
             (plan.window, plan.limit),
             (Duration::from_secs(2), End::Deadline)
         );
     }
 
-    /// Events every `every`, failing at `fail_at` (counted from 0).
-    struct Ticks {
-        every: Duration,
-        taken: u32,
-        total: u32,
-        fail_at: Option<u32>,
-    }
-
-    impl EventSource for Ticks {
-        fn next_due(&self) -> Option<Duration> {
-            (self.taken < self.total).then(|| self.every * self.taken)
-        }
-
-        fn take_next(&mut self) -> Result<SourceEvent, SourceError> {
-            let n = self.taken;
-            self.taken += 1;
-            if Some(n) == self.fail_at {
-                return Err(SourceError("the backing store timed out".into()));
+    /// A source of `total` events `every` apart from its start, the first at
+    /// once, numbered from `from`; event `fail_at` fails instead.
+    fn ticks_from(every_ms: u64, from: u32, total: u32, fail_at: Option<u32>) -> Events {
+        let every = Duration::from_millis(every_ms);
+        let start = Instant::now();
+        Events::new(stream::unfold(from, move |n| async move {
+            if n >= total {
+                return None;
             }
-            Ok(SourceEvent {
-                id: format!("t{n}"),
-                kind: EventType::new("tick"),
-                data: n.to_string(),
-            })
-        }
+            let due = start + every * (n - from);
+            if due > Instant::now() {
+                sleep_until(due).await;
+            }
+            let item = if Some(n) == fail_at {
+                Err("the backing store timed out".into())
+            } else {
+                Ok(Event::new()
+                    .event_type(EventType::new("tick"))
+                    .data(n.to_string())
+                    .id(format!("t{n}"))
+                    .unwrap()
+                    .next_event_in(every))
+            };
+            Some((item, n + 1))
+        }))
     }
 
-    fn ticks(every_ms: u64, total: u32) -> Ticks {
-        Ticks {
-            every: Duration::from_millis(every_ms),
-            taken: 0,
-            total,
-            fail_at: None,
-        }
+    fn ticks(every_ms: u64, total: u32) -> Events {
+        ticks_from(every_ms, 0, total, None)
     }
 
     fn plan(window_ms: u64, heartbeat_ms: u64) -> ResponsePlan {
@@ -507,8 +510,7 @@ mod tests {
     }
 
     /// Every chunk with its time from the start, as text.
-    async fn run(source: impl EventSource, plan: ResponsePlan) -> Vec<(u64, String)> {
-        use futures_util::StreamExt;
+    async fn run(source: Events, plan: ResponsePlan) -> Vec<(u64, String)> {
         let start = Instant::now();
         let stream = sse_stream(source, plan, None, tracing::Span::none());
         stream
@@ -623,26 +625,15 @@ mod tests {
         assert!(before_closing + next + next_closing > max);
     }
 
-    /// Events whose data is `count` copies of `unit`, all due at once.
-    struct Heavy {
-        unit: &'static str,
-        count: usize,
-        taken: u32,
-    }
-
-    impl EventSource for Heavy {
-        fn next_due(&self) -> Option<Duration> {
-            (self.taken < 1000).then_some(Duration::ZERO)
-        }
-
-        fn take_next(&mut self) -> Result<SourceEvent, SourceError> {
-            self.taken += 1;
-            Ok(SourceEvent {
-                id: format!("h{}", self.taken),
-                kind: EventType::new("heavy"),
-                data: self.unit.repeat(self.count),
-            })
-        }
+    /// 1000 events whose data is `count` copies of `unit`, all at once.
+    fn heavy(unit: &'static str, count: usize) -> Events {
+        Events::new(stream::iter((1..=1000).map(move |n| {
+            Ok(Event::new()
+                .event_type(EventType::new("heavy"))
+                .data(unit.repeat(count))
+                .id(format!("h{n}"))
+                .unwrap())
+        })))
     }
 
     #[tokio::test(start_paused = true)]
@@ -652,17 +643,7 @@ mod tests {
                 max_body: Some(10_000),
                 ..plan(60_000, 15_000)
             };
-            run(
-                Heavy {
-                    unit,
-                    count: 500,
-                    taken: 0,
-                },
-                plan,
-            )
-            .await
-            .len()
-                - 1
+            run(heavy(unit, 500), plan).await.len() - 1
         };
         let (letters, quotes, controls) =
             (plain("a").await, plain("\"").await, plain("\u{1}").await);
@@ -676,15 +657,7 @@ mod tests {
             max_body: Some(1_000),
             ..plan(60_000, 15_000)
         };
-        let out = run(
-            Heavy {
-                unit: "\"",
-                count: 600,
-                taken: 0,
-            },
-            plan,
-        )
-        .await;
+        let out = run(heavy("\"", 600), plan).await;
         assert_eq!(out.len(), 1, "{out:?}");
         assert!(
             out[0]
@@ -737,7 +710,6 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_poll_after_the_window_closes_at_once_without_overdue_events() {
-        use futures_util::StreamExt;
         let plan = ResponsePlan {
             limit: End::Deadline,
             ..plan(1000, 15_000)
@@ -788,27 +760,27 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_failing_source_ends_with_an_error_event_in_band() {
-        let source = Ticks {
-            fail_at: Some(2),
-            ..ticks(100, 10)
-        };
+        let source = ticks_from(100, 0, 10, Some(2));
         let out = run(source, plan(60_000, 15_000)).await;
         assert_eq!(out.len(), 3, "two events, then the error, then the end");
         assert_eq!(
             out[2],
             (
                 200,
-                "event: error\ndata: {\"error\":\"source_failed\",\"message\":\"the backing store timed out\"}\n\n".to_owned()
+                format!(
+                    "event: error\ndata: {{\"error\":\"source_failed\",\"message\":\"{SOURCE_FAILED}\"}}\n\n"
+                )
             )
+        );
+        assert!(
+            !out[2].1.contains("backing store"),
+            "the source's text stays in the log"
         );
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_error_as_the_first_event_still_carries_retry() {
-        let source = Ticks {
-            fail_at: Some(0),
-            ..ticks(100, 10)
-        };
+        let source = ticks_from(100, 0, 10, Some(0));
         let out = run(source, plan(60_000, 15_000)).await;
         assert_eq!(out.len(), 1);
         assert!(
@@ -820,12 +792,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_closing_block_repeats_the_resume_id_when_nothing_was_sent() {
-        use futures_util::StreamExt;
         // The next event is not due until 5 s, and the window is already over.
-        let source = Ticks {
-            taken: 1,
-            ..ticks(5000, 3)
-        };
+        let source = Events::new(stream::once(async {
+            sleep_until(Instant::now() + Duration::from_secs(5)).await;
+            Ok(Event::new().data("late"))
+        }));
         let mut stream = sse_stream(
             source,
             plan(0, 15_000),

@@ -5,7 +5,10 @@
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use lambda_runtime::{Context, FunctionResponse, LambdaEvent};
-use lambda_sse::{Handler, Settings};
+use lambda_sse::{
+    Handler, Router, Settings,
+    sources::job::{JobSource, JobSpec},
+};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -77,6 +80,9 @@ async fn events_of(body: &Value) -> Vec<eventsource_stream::Event> {
 fn handler(batch_ms: &str) -> Handler {
     let batch_ms = batch_ms.to_owned();
     Handler::new(
+        Router::new()
+            .route("/events", JobSource::new(JobSpec::default()))
+            .health("/health"),
         Settings::from_lookup(move |name| {
             (name == "SSE_BATCH_WINDOW_MS").then(|| batch_ms.clone())
         })

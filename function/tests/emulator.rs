@@ -108,6 +108,12 @@ impl Emulator {
         }
     }
 
+    /// The same emulator, addressed to another binary of the workspace.
+    fn serving(mut self, binary: &str) -> Self {
+        self.base = format!("http://127.0.0.1:{}/lambda-url/{binary}", self.port);
+        self
+    }
+
     async fn wait_until_healthy(&self) {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + STARTUP_LIMIT;
@@ -804,5 +810,64 @@ async fn signed_requests_from_the_stream_script_verify(emulator: &Emulator) {
             .process
             .output()
             .contains("refused: GET /health: signature mismatch")
+    );
+}
+
+/// The example in `examples/` (a source written on the public API only, that
+/// streams a file's lines as they are appended) through the emulator: a
+/// standard EventSource follows it across windows and gets every line once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_source_follows_a_growing_file_across_windows() {
+    let _turn = ONE_EMULATOR_AT_A_TIME.lock().await;
+    let dir = std::env::temp_dir().join(format!("sse-tail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("job.log");
+    std::fs::write(&file, "").unwrap();
+    let emulator = Emulator::spawn(&[
+        "--env-var",
+        &format!("TAIL_FILE={}", file.display()),
+        "--env-var",
+        &format!("SSE_WINDOW_MS={WINDOW_MS}"),
+    ])
+    .serving("sse-tail");
+    emulator.wait_until_healthy().await;
+
+    let lines: Vec<String> = (1..=12).map(|n| format!("line {n}: \"quoted\"")).collect();
+    let writer = {
+        let (file, lines) = (file.clone(), lines.clone());
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            let mut out = tokio::fs::OpenOptions::new()
+                .append(true)
+                .open(&file)
+                .await
+                .unwrap();
+            for line in lines.iter().map(String::as_str).chain(["-- end --"]) {
+                sleep(Duration::from_millis(250)).await;
+                out.write_all(format!("{line}\n").as_bytes()).await.unwrap();
+            }
+        })
+    };
+    let received = follow_with_eventsource(&emulator, &emulator.url("/tail")).await;
+    writer.await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let data: Vec<&str> = received
+        .iter()
+        .filter(|l| l["type"] == "message")
+        .map(|l| l["data"].as_str().unwrap())
+        .collect();
+    let mut expected: Vec<&str> = lines.iter().map(String::as_str).collect();
+    expected.push("-- end --");
+    assert_eq!(data, expected, "every line once, in order");
+    let opens = received.iter().filter(|l| l["type"] == "open").count();
+    assert!(
+        opens >= 2,
+        "one stream across at least two windows, got {opens}"
+    );
+    assert_eq!(
+        received.last().unwrap()["code"],
+        204,
+        "after the end line the source said 204"
     );
 }

@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use eventsource_stream::Eventsource;
 use futures_util::{StreamExt, stream};
-use lambda_sse::sse::{EncodeError, Event};
+use lambda_sse::{EncodeError, Event};
 use proptest::prelude::*;
 use std::{convert::Infallible, time::Duration};
 

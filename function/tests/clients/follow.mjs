@@ -10,7 +10,7 @@ const print = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
 const source = new EventSource(url);
 source.addEventListener('open', () => print({ type: 'open' }));
-for (const type of ['progress', 'complete', 'reconnect']) {
+for (const type of ['message', 'progress', 'complete', 'reconnect']) {
   source.addEventListener(type, (event) => print({ type, id: event.lastEventId, data: event.data }));
 }
 source.addEventListener('error', (event) => {

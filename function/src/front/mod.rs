@@ -1,0 +1,75 @@
+//! The front doors: each turns its Lambda event into one [`Request`] and
+//! writes the answer in its own wire format. A Function URL is answered
+//! streamed; an Application Load Balancer, which cannot stream from Lambda,
+//! buffered.
+
+mod alb;
+mod function_url;
+
+use crate::handler::Reply;
+use crate::request::Request;
+use crate::response::HttpResponse;
+use http::Method;
+use serde_json::Value;
+use std::time::Duration;
+
+/// Which front door an invocation came through, and so how to answer it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Front {
+    /// A Function URL: answer streamed.
+    FunctionUrl,
+    /// An ALB target group: answer buffered, as one JSON document, with
+    /// headers in the same form (single- or multi-value) the request used.
+    Alb { multi_value: bool },
+}
+
+/// An invocation whose event is not an HTTP request of a front door this
+/// library serves. Reported to Lambda as an invocation error: no HTTP client
+/// is waiting for an answer.
+#[derive(Debug, thiserror::Error)]
+#[error("unsupported event: {0}")]
+pub struct UnsupportedEvent(String);
+
+impl From<UnsupportedEvent> for lambda_runtime::Diagnostic {
+    fn from(error: UnsupportedEvent) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: "UnsupportedEvent".to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// Reads a Function URL or ALB event, by its shape.
+pub(crate) fn read(
+    payload: Value,
+    until_deadline: Option<Duration>,
+) -> Result<(Front, Request), UnsupportedEvent> {
+    let (front, mut request) = if payload.pointer("/requestContext/http").is_some() {
+        (Front::FunctionUrl, function_url::read(payload)?)
+    } else if payload.pointer("/requestContext/elb").is_some() {
+        alb::read(payload)?
+    } else {
+        return Err(UnsupportedEvent(
+            "expected a Function URL request (requestContext.http) or an ALB request (requestContext.elb)".to_owned(),
+        ));
+    };
+    request.until_deadline = until_deadline;
+    Ok((front, request))
+}
+
+/// `response` as `front` takes it.
+pub(crate) async fn answer(front: Front, response: HttpResponse) -> Reply {
+    match front {
+        Front::FunctionUrl => function_url::streamed(response),
+        Front::Alb { multi_value } => lambda_runtime::FunctionResponse::BufferedResponse(
+            alb::buffered(response, multi_value).await,
+        ),
+    }
+}
+
+/// A method as an event names it. Front doors pass valid methods; text that
+/// is not one is kept as a method no route accepts, so it gets a 405 (or 404).
+fn method(text: &str) -> Method {
+    Method::from_bytes(text.as_bytes())
+        .unwrap_or_else(|_| Method::from_bytes(b"INVALID").unwrap_or_default())
+}

@@ -1,0 +1,3 @@
+//! Sources that ship with the library.
+
+pub mod job;
