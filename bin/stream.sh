@@ -93,7 +93,7 @@ sigv4_encode() {
         printf -v ch "\\x$hex"
         case "$ch" in
           [A-Za-z0-9._~-]) out+="$ch" ;;
-          *) out+="%${hex^^}" ;;
+          *) printf -v hex '%%%02X' "0x$hex"; out+="$hex" ;;
         esac
         i=$((i + 2))
         ;;

@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
-import { DEFAULT_STREAM_SETTINGS, type SseFunction } from './sse-function';
+import { DEFAULT_STREAM_SETTINGS, STREAM_ENVIRONMENT, type SseFunction } from './sse-function';
 import {
   LIMITS,
   checkAcmCertificateArn,
@@ -194,7 +194,11 @@ export class SseAlb extends Construct {
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   /** The one listener: HTTPS on 443 with a certificate, else HTTP on 80. */
   public readonly listener: elbv2.ApplicationListener;
-  /** The Lambda target group, health-checked on `/health`. */
+  /**
+   * The Lambda target group, health-checked on `/health`. It has a name of
+   * its own (so that the invoke permission can name it without a cycle), so
+   * a change that makes CloudFormation replace it needs a new construct id.
+   */
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
   /** Admits the allowed sources on the listener port and nothing else. */
   public readonly securityGroup: ec2.SecurityGroup;
@@ -225,6 +229,13 @@ export class SseAlb extends Construct {
     const accessLogRetentionDays = props.accessLogRetentionDays ?? DEFAULT_ACCESS_LOG_RETENTION_DAYS;
 
     const problems = validateAlbProps({ ...props, internetFacing, allowedCidrs, allowedPeers, batchWindowMs, accessLogRetentionDays });
+    if (!props.sseFunction) {
+      // An SseFunction checked its own; for any other function they are checked here.
+      const windowProblem = checkIntegerInRange(batchWindowMs, STREAM_ENVIRONMENT.batchWindowMs.range);
+      if (windowProblem) problems.push(`batchWindowMs ${windowProblem}`);
+      const marginProblem = checkIntegerInRange(deadlineMarginMs, STREAM_ENVIRONMENT.deadlineMarginMs.range);
+      if (marginProblem) problems.push(`deadlineMarginMs ${marginProblem}`);
+    }
     // Only ALB invocations wait for a batch window, so only an ALB needs it to fit the function's timeout.
     if (functionTimeout !== undefined && !functionTimeout.isUnresolved()) {
       const problem = checkBatchWindowFitsTimeout(batchWindowMs, deadlineMarginMs, functionTimeout.toSeconds());

@@ -380,7 +380,7 @@ export class SseFunction extends Construct {
 
     skipCheckov(this.function, 'CKV_AWS_116', 'Invoked synchronously only (Function URL, ALB): a dead-letter queue takes failed asynchronous invocations, and there are none.');
     skipCheckov(this.function, 'CKV_AWS_117', 'Reaches no resource in a VPC: it streams to its caller and writes its own log group. A VPC would add ENIs and, for the logs, a NAT or endpoints, for nothing.');
-    skipCheckov(this.function, 'CKV_AWS_173', 'The environment holds only numeric stream settings, no secret; Lambda encrypts it at rest with an AWS-owned key.');
+    skipCheckov(this.function, 'CKV_AWS_173', 'The construct puts only numeric stream settings in the environment, and Lambda encrypts it at rest with an AWS-owned key; variables added through the environment prop are the deployer\'s, and secrets belong in Secrets Manager or SSM, not there.');
     if (props.reservedConcurrentExecutions === undefined) {
       skipCheckov(this.function, 'CKV_AWS_115', 'A concurrency cap is opt-in (reservedConcurrentExecutions, -c sse:reservedConcurrency): Lambda keeps 10 executions unreserved, so an account whose quota is 10 cannot reserve any, and a default cap would fail such a first deploy.');
     }

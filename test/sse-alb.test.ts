@@ -299,6 +299,15 @@ describe('SseAlb options', () => {
     template.hasResourceProperties('AWS::Lambda::Permission', { FunctionName: 'arn:aws:lambda:eu-west-1:123456789012:function:my-sse', Principal: 'elasticloadbalancing.amazonaws.com' });
   });
 
+  it('checks the batch window and margin given for any other function', () => {
+    const stack = new Stack(testApp(), 'Test');
+    const fn = lambda.Function.fromFunctionArn(stack, 'Imported', 'arn:aws:lambda:eu-west-1:123456789012:function:my-sse');
+    assert.throws(
+      () => new SseAlb(stack, 'Alb', { function: fn, batchWindowMs: 999, deadlineMarginMs: 60_001, allowedCidrs: ['10.0.0.0/8'], allowPlainHttp: true }),
+      (error: Error) => /batchWindowMs must be an integer from 1000 to 60000 \(ms\), got 999/.test(error.message) && /deadlineMarginMs must be an integer from 100 to 60000 \(ms\), got 60001/.test(error.message),
+    );
+  });
+
   it('needs exactly one function to front', () => {
     const stack = new Stack(testApp(), 'Test');
     assert.throws(() => new SseAlb(stack, 'Neither', { allowedCidrs: ['10.0.0.0/8'], allowPlainHttp: true }), /give either sseFunction \(an SseFunction\) or function \(any lambda.IFunction\), not neither/);

@@ -12,7 +12,6 @@ use crate::stream::{ResponsePlan, sse_stream};
 use aws_lambda_events::alb::AlbTargetGroupResponse;
 use bytes::Bytes;
 use futures_util::Stream;
-use http::HeaderValue;
 use lambda_runtime::{FunctionResponse, LambdaEvent};
 use serde_json::Value;
 use std::{
@@ -74,14 +73,15 @@ impl Handler {
             Open::Finished => return HttpResponse::finished(),
             Open::Refused(refusal) => return refused(&refusal),
         };
-        let resumable = source.resumable();
+        // Measured now, after the source opened: its time comes off the deadline.
         let plan = match front {
             Front::FunctionUrl => {
-                ResponsePlan::streamed(&self.settings, request.until_deadline, resumable)
+                ResponsePlan::streamed(&self.settings, request.until_deadline(), source.resumable())
             }
-            Front::Alb { .. } => {
-                ResponsePlan::buffered(&self.settings, request.until_deadline, resumable)
-            }
+            // A batch ends at its window and the client resumes from its id;
+            // a source that cannot resume would lose the rest of its answer.
+            Front::Alb { .. } if !source.resumable() => return HttpResponse::not_buffered(),
+            Front::Alb { .. } => ResponsePlan::buffered(&self.settings, request.until_deadline()),
         };
         let span = tracing::info_span!("stream", path = %request.path, stream_id = events.log_id.as_deref());
         span.in_scope(|| {
@@ -111,17 +111,18 @@ fn refused(refusal: &Refusal) -> HttpResponse {
 /// set headers), as sent. Empty means none, as an EventSource whose last id
 /// is empty sends nothing.
 fn last_event_id(request: &Request) -> Result<Option<String>, Refusal> {
+    // Browsers send a non-ASCII id back as its UTF-8 bytes.
     let header = match request
         .headers
         .get("last-event-id")
-        .map(HeaderValue::to_str)
+        .map(|v| std::str::from_utf8(v.as_bytes()))
     {
         None => None,
         Some(Ok(text)) => Some(text.to_owned()),
         Some(Err(_)) => {
             return Err(Refusal::bad_request(
                 "invalid_last_event_id",
-                "the Last-Event-ID header is not visible ASCII; send back an id this stream sent, or none to start afresh",
+                "the Last-Event-ID header is not UTF-8 text; send back an id this stream sent, or none to start afresh",
             ));
         }
     };

@@ -9,7 +9,7 @@
 //! at INFO. A closed tab is not an error, and an ERROR-level alarm must not
 //! fire on it; so exactly those runtime lines are dropped. Every other line of
 //! the runtime, ERROR or not, passes; a Runtime API exchange that really
-//! fails is still logged at ERROR by [`crate::lambda::serve`].
+//! fails is still logged at ERROR by [`crate::runtime::serve`].
 
 use lambda_runtime::tracing::{
     Event, Level, Metadata, Subscriber,

@@ -28,7 +28,8 @@ pub struct Request {
     pub(crate) query: String,
     pub(crate) headers: HeaderMap,
     pub(crate) params: HashMap<String, String>,
-    pub(crate) until_deadline: Option<Duration>,
+    /// When the invocation must have returned, on tokio's clock.
+    pub(crate) deadline: Option<tokio::time::Instant>,
     pub(crate) caller: Caller,
 }
 
@@ -41,7 +42,7 @@ impl Request {
             query: query.to_owned(),
             headers: HeaderMap::new(),
             params: HashMap::new(),
-            until_deadline: None,
+            deadline: None,
             caller: Caller::Anonymous,
         }
     }
@@ -77,10 +78,11 @@ impl Request {
         &self.headers
     }
 
-    /// How long the invocation may still run, when known. Responses already
-    /// end before it; a source may use it to bound its own work.
+    /// How long the invocation may still run from now, when known.
+    /// Responses already end before it; a source may use it to bound its own work.
     pub fn until_deadline(&self) -> Option<Duration> {
-        self.until_deadline
+        self.deadline
+            .map(|deadline| deadline.saturating_duration_since(tokio::time::Instant::now()))
     }
 
     /// Who sent the request.
@@ -91,6 +93,12 @@ impl Request {
     /// Sets a header (for tests of a source).
     pub fn with_header(mut self, name: http::HeaderName, value: http::HeaderValue) -> Self {
         self.headers.insert(name, value);
+        self
+    }
+
+    /// Sets a path parameter (for tests of a source).
+    pub fn with_param(mut self, name: &str, value: &str) -> Self {
+        self.params.insert(name.to_owned(), value.to_owned());
         self
     }
 

@@ -72,6 +72,16 @@ impl HttpResponse {
         Self::json(StatusCode::OK, &body)
     }
 
+    /// `501`: a source that cannot resume, asked through a buffered front
+    /// door (an ALB), whose batches only work for sources that can.
+    pub fn not_buffered() -> Self {
+        let body = serde_json::json!({
+            "error": "not_buffered",
+            "message": "this stream cannot be resumed, so it cannot be answered in batches through a load balancer; use the streaming Function URL",
+        });
+        Self::json(StatusCode::NOT_IMPLEMENTED, &body)
+    }
+
     /// The JSON error body `{"error": code, "message": what to change}`.
     pub fn refused(refusal: &Refusal) -> Self {
         let body = serde_json::json!({ "error": refusal.code(), "message": refusal.message() });

@@ -69,7 +69,8 @@ impl Router {
     ///
     /// # Panics
     /// On a pattern that is not `/`-separated segments, has an empty or
-    /// repeated parameter name, or is mounted twice: a mistake in the
+    /// repeated parameter name, or matches the same paths as one mounted
+    /// before (parameter names aside): a mistake in the
     /// program, found when it starts, never by a request.
     pub fn route(self, pattern: &str, source: impl Source) -> Self {
         self.mount(pattern, Target::Source(Arc::new(source)))
@@ -86,9 +87,23 @@ impl Router {
     fn mount(mut self, pattern: &str, target: Target) -> Self {
         let segments =
             parse_pattern(pattern).unwrap_or_else(|problem| panic!("route {pattern:?}: {problem}"));
+        // Parameters match any segment, whatever their names: two patterns of
+        // the same shape would leave the second unreachable.
+        let shape = |segments: &[Segment]| -> Vec<Option<String>> {
+            segments
+                .iter()
+                .map(|s| match s {
+                    Segment::Literal(text) => Some(text.clone()),
+                    Segment::Param(_) => None,
+                })
+                .collect()
+        };
         assert!(
-            !self.routes.iter().any(|r| r.segments == segments),
-            "route {pattern:?} is mounted twice"
+            !self
+                .routes
+                .iter()
+                .any(|r| shape(&r.segments) == shape(&segments)),
+            "route {pattern:?} matches the same paths as one mounted before"
         );
         self.routes.push(Route {
             pattern: pattern.to_owned(),
@@ -287,7 +302,7 @@ mod tests {
         let twice = std::panic::catch_unwind(|| {
             Router::new()
                 .route("/a/{x}", Nothing)
-                .route("/a/{x}", Nothing)
+                .route("/a/{y}", Nothing)
         });
         assert!(twice.is_err());
     }

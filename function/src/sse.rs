@@ -19,6 +19,12 @@ pub enum EncodeError {
     /// Clients ignore an `id` that holds NUL.
     #[error("the SSE `id` field must not contain NUL")]
     NulInId,
+    /// A client sends the id back in the `Last-Event-ID` header, where a
+    /// control character is not allowed: the id would not come back.
+    #[error(
+        "the SSE `id` field must not contain a control character: it could not come back in the Last-Event-ID header"
+    )]
+    ControlInId,
 }
 
 /// An event type fixed in the program's text, checked when it is compiled:
@@ -81,6 +87,9 @@ impl Event {
         refuse_line_breaks("id", &id)?;
         if id.contains('\0') {
             return Err(EncodeError::NulInId);
+        }
+        if id.chars().any(char::is_control) {
+            return Err(EncodeError::ControlInId);
         }
         self.id = Some(id);
         Ok(self)
@@ -328,6 +337,12 @@ mod tests {
     #[test]
     fn refuses_nul_in_id_only() {
         assert_eq!(Event::new().id("a\0b"), Err(EncodeError::NulInId));
+        assert_eq!(Event::new().id("a\u{1}b"), Err(EncodeError::ControlInId));
+        assert_eq!(Event::new().id("a\u{85}b"), Err(EncodeError::ControlInId));
+        assert!(
+            Event::new().id("caf\u{e9} \u{1f600}").is_ok(),
+            "any other text"
+        );
         assert_eq!(
             text(&Event::new().event("a\0b").unwrap()),
             "event: a\0b\n\n"

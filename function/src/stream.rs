@@ -31,6 +31,8 @@ pub(crate) const MIN_RECONNECT: Duration = Duration::from_millis(100);
 /// The longest: a client is never asked to stay away longer than this, even
 /// when the next event is further off (it then finds nothing new, and comes back).
 pub(crate) const MAX_RECONNECT: Duration = Duration::from_secs(600);
+/// The shortest heartbeat interval the driver keeps to, whatever the settings.
+const MIN_HEARTBEAT: Duration = Duration::from_millis(100);
 
 /// The largest JSON document an ALB takes from a Lambda target: 1 MB.
 pub(crate) const MAX_ALB_DOCUMENT: usize = 1_000_000;
@@ -45,6 +47,7 @@ pub(crate) const MAX_BUFFERED_BODY: usize = MAX_ALB_DOCUMENT - ALB_DOCUMENT_OVER
 
 /// The message an `error` event shows the client when the source failed; the
 /// source's own text goes to the log only.
+const SOURCE_FAILED_CODE: &str = "source_failed";
 const SOURCE_FAILED: &str =
     "the event source failed; reconnect to resume after the last event received";
 
@@ -90,18 +93,14 @@ impl ResponsePlan {
     }
 
     /// The plan for a buffered response (an ALB's): a batch window, no
-    /// heartbeats, and a body that fits the ALB's limit.
-    pub fn buffered(
-        settings: &Settings,
-        until_deadline: Option<Duration>,
-        resumable: bool,
-    ) -> Self {
-        let longest = if resumable {
-            settings.batch_window
-        } else {
-            Duration::MAX
-        };
-        let (window, limit) = window(longest, settings.deadline_margin, until_deadline);
+    /// heartbeats, and a body that fits the ALB's limit. Only for sources
+    /// that can resume: each batch ends at its window.
+    pub fn buffered(settings: &Settings, until_deadline: Option<Duration>) -> Self {
+        let (window, limit) = window(
+            settings.batch_window,
+            settings.deadline_margin,
+            until_deadline,
+        );
         Self {
             retry: settings.retry,
             heartbeat: None,
@@ -212,8 +211,12 @@ impl Driver {
             return self.emit(chunk);
         }
         // With no heartbeat, "never" is the end of the window.
+        // A heartbeat interval too short to mean anything is taken as the
+        // shortest the settings allow; one past the clock's range as never.
         let heartbeat_at = self.plan.heartbeat.map_or(self.window_end, |every| {
-            (self.last_write + every).min(self.window_end)
+            self.last_write
+                .checked_add(every.max(MIN_HEARTBEAT))
+                .map_or(self.window_end, |at| at.min(self.window_end))
         });
         // The source first: an event ready at the same instant as the end of
         // the window, or a heartbeat, still goes out.
@@ -223,7 +226,7 @@ impl Driver {
                 Some(Ok(event)) => self.event(event),
                 Some(Err(error)) => {
                     self.log.span.in_scope(|| tracing::error!(%error, "event source failed"));
-                    self.fail("source_failed", SOURCE_FAILED)
+                    self.fail(SOURCE_FAILED_CODE, SOURCE_FAILED)
                 }
                 None => {
                     self.log.finish(End::Completed);
@@ -261,8 +264,12 @@ impl Driver {
         let Some(max) = self.plan.max_body else {
             return true;
         };
+        // Room for whichever block may end the answer: the reconnect block
+        // with this id, or an error block.
         let closing = reconnect_block(End::Deadline, id, MAX_RECONNECT);
-        self.body_size + size + self.measure(&closing) <= max
+        let error = error_block(SOURCE_FAILED_CODE, SOURCE_FAILED, Some(self.plan.retry));
+        let reserve = self.measure(&closing).max(self.measure(&error));
+        self.body_size + size + reserve <= max
     }
 
     fn event(&mut self, event: Event) -> Bytes {
@@ -272,7 +279,7 @@ impl Driver {
             .id_value()
             .map(str::to_owned)
             .or_else(|| self.last_id.clone());
-        let next_due = event.next_in().map(|after| now + after);
+        let next_due = event.next_in().and_then(|after| now.checked_add(after));
         let chunk = if first {
             event.retry(self.plan.retry)
         } else {
@@ -282,7 +289,9 @@ impl Driver {
         if !self.fits(self.measure(&chunk), id.as_deref()) {
             if !first {
                 // Left for the next response, which resumes after the last id
-                // sent and so produces this event again: nothing is lost.
+                // sent and so produces this event again: nothing is lost. It
+                // is ready now, so the client is asked back at once.
+                self.next_due = None;
                 return self.close(End::Size);
             }
             let message = format!(
@@ -305,14 +314,8 @@ impl Driver {
     /// The in-band `error` event that ends a response whose source failed.
     fn fail(&mut self, code: &str, message: &str) -> Bytes {
         self.end = Some(End::Failed);
-        let data = serde_json::json!({ "error": code, "message": message });
-        let block = Event::new().event_type(ERROR).data(data.to_string());
-        let block = if std::mem::take(&mut self.first) {
-            block.retry(self.plan.retry)
-        } else {
-            block
-        };
-        block.encode()
+        let retry = std::mem::take(&mut self.first).then_some(self.plan.retry);
+        error_block(code, message, retry)
     }
 
     /// The block that ends a response early: the last id again (so even a
@@ -328,6 +331,17 @@ impl Driver {
             .clamp(MIN_RECONNECT, MAX_RECONNECT);
         reconnect_block(end, self.last_id.as_deref(), reconnect)
     }
+}
+
+/// The `error` block, with `retry` when it is the response's first.
+fn error_block(code: &str, message: &str, retry: Option<Duration>) -> Bytes {
+    let data = serde_json::json!({ "error": code, "message": message });
+    let block = Event::new().event_type(ERROR).data(data.to_string());
+    match retry {
+        Some(retry) => block.retry(retry),
+        None => block,
+    }
+    .encode()
 }
 
 /// The `reconnect` block: why the response ends, the last id (repeated as the
@@ -452,7 +466,7 @@ mod tests {
             batch_window: Duration::from_secs(5),
             ..settings(120, 2000)
         };
-        let plan = ResponsePlan::buffered(&settings, Some(Duration::from_secs(300)), true);
+        let plan = ResponsePlan::buffered(&settings, Some(Duration::from_secs(300)));
         assert_eq!(
             (plan.window, plan.limit),
             (Duration::from_secs(5), End::Window)
@@ -461,7 +475,7 @@ mod tests {
             (plan.heartbeat, plan.max_body),
             (None, Some(MAX_BUFFERED_BODY))
         );
-        let plan = ResponsePlan::buffered(&settings, Some(Duration::from_secs(4)), true);
+        let plan = ResponsePlan::buffered(&settings, Some(Duration::from_secs(4)));
         assert_eq!(
             (plan.window, plan.limit),
             (Duration::from_secs(2), End::Deadline)
@@ -614,14 +628,20 @@ mod tests {
             "come back at once: {closing}"
         );
 
-        // The event left out would not have fitted with its own closing block.
         let before_closing = body - json_string_len(closing.as_bytes());
         let next = json_string_len(&tick_block(sent as u32));
+        // The event left out would not have fitted with the larger of the
+        // blocks that may end an answer: its reconnect block, or an error.
         let next_closing = json_string_len(&reconnect_block(
             End::Deadline,
             Some(&format!("t{sent}")),
             MAX_RECONNECT,
-        ));
+        ))
+        .max(json_string_len(&error_block(
+            SOURCE_FAILED_CODE,
+            SOURCE_FAILED,
+            Some(Duration::from_millis(3000)),
+        )));
         assert!(before_closing + next + next_closing > max);
     }
 

@@ -308,3 +308,70 @@ async fn a_source_sees_path_parameters_the_caller_and_the_id_as_sent() {
     let echoed: Value = serde_json::from_str(&events(&chunks).await[0].data).unwrap();
     assert_eq!(echoed["last"], "7");
 }
+
+/// Takes `wait` to open (a slow first query), then has events every 100 ms.
+struct SlowToOpen {
+    wait: Duration,
+}
+
+impl Source for SlowToOpen {
+    fn open<'a>(&'a self, _: &'a Request, _: Option<&'a str>) -> OpenFuture<'a> {
+        Box::pin(async move {
+            sleep(self.wait).await;
+            Open::Events(Events::new(stream::unfold(0u32, |n| async move {
+                sleep(Duration::from_millis(100)).await;
+                Some((
+                    Event::new()
+                        .data(n.to_string())
+                        .id(n.to_string())
+                        .map_err(Into::into),
+                    n + 1,
+                ))
+            })))
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_time_a_source_takes_to_open_comes_off_the_deadline() {
+    let handler = Handler::new(
+        Router::new().route(
+            "/slow",
+            SlowToOpen {
+                wait: Duration::from_secs(3),
+            },
+        ),
+        Settings::default(),
+    );
+    let mut event = url_event("/slow", "", None);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    event.context.deadline = now.as_millis() as u64 + 6_000;
+    let (_, _, chunks) = call(&handler, event).await;
+    // 6 s to the deadline, 3 s to open, 2 s margin: the response ends 4 s after the call.
+    assert_eq!(chunks.last().unwrap().0, Duration::from_secs(4));
+    assert!(
+        text(&chunks).contains("\"reason\":\"deadline\""),
+        "{}",
+        text(&chunks)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_source_that_cannot_resume_is_refused_behind_an_alb() {
+    let handler = Handler::new(Router::new().route("/once", OneShot), Settings::default());
+    let mut event: Value = serde_json::from_str(include_str!("fixtures/alb-get.json")).unwrap();
+    event["path"] = json!("/once");
+    let reply = handler
+        .handle(LambdaEvent::new(event, Context::default()))
+        .await
+        .unwrap();
+    let FunctionResponse::BufferedResponse(answer) = reply else {
+        panic!("an ALB is answered buffered");
+    };
+    let answer = serde_json::to_value(&answer).unwrap();
+    assert_eq!(answer["statusCode"], 501);
+    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["error"], "not_buffered");
+}

@@ -60,7 +60,7 @@ pub(super) fn read(payload: Value) -> Result<(Front, Request), UnsupportedEvent>
             query: query.join("&"),
             headers,
             params: HashMap::new(),
-            until_deadline: None,
+            deadline: None,
             caller: Caller::Anonymous,
         },
     ))
@@ -208,7 +208,7 @@ mod tests {
         let next = last_id
             .as_deref()
             .map_or(0, |id| id.parse::<u32>().unwrap() + 1);
-        let plan = ResponsePlan::buffered(&Settings::default(), None, true);
+        let plan = ResponsePlan::buffered(&Settings::default(), None);
         let body = sse_stream(
             escapable(next, total, size),
             plan,

@@ -32,7 +32,7 @@ pub(super) fn read(payload: Value) -> Result<Request, UnsupportedEvent> {
         query: event.raw_query_string.unwrap_or_default(),
         headers: event.headers,
         params: HashMap::new(),
-        until_deadline: None,
+        deadline: None,
         caller,
     })
 }

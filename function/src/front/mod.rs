@@ -53,7 +53,8 @@ pub(crate) fn read(
             "expected a Function URL request (requestContext.http) or an ALB request (requestContext.elb)".to_owned(),
         ));
     };
-    request.until_deadline = until_deadline;
+    // Kept as a point in time: whatever a source then takes to open comes off it.
+    request.deadline = until_deadline.map(|left| tokio::time::Instant::now() + left);
     Ok((front, request))
 }
 
