@@ -8,21 +8,25 @@
  * `aws:cdk:*` keys, feature flags, cached lookups in cdk.context.json) and
  * is left alone.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { SseAlbOidcOptions, SseAlbOptions } from './sse-alb';
 import {
+  DEFAULT_DURABLE_SETTINGS,
   DEFAULT_LOG_RETENTION,
   DEFAULT_MEMORY_MB,
   DEFAULT_JOB_SETTINGS,
+  DURABLE_ENVIRONMENT,
   DEFAULT_STREAM_SETTINGS,
   JOB_ENVIRONMENT,
   DEFAULT_TIMEOUT,
   STREAM_ENVIRONMENT,
+  type SseDurableSettings,
   type SseFunctionProps,
   type SseStreamSettings,
 } from './sse-function';
+import { DEFAULT_PUBLISH_SETTINGS, PUBLISH_ENVIRONMENT, type SseTableProps } from './sse-table';
 import {
   type IntegerRange,
   LIMITS,
@@ -33,6 +37,7 @@ import {
   checkInvoker,
   checkIpv4Cidr,
   checkSecretNameOrArn,
+  checkRoleArn,
   checkStackName,
   describeRange,
 } from './validation';
@@ -46,6 +51,8 @@ export interface AppSettings {
   readonly sseFunction: SseFunctionProps;
   /** The ALB, when `-c sse:alb=true`. */
   readonly alb?: SseAlbOptions;
+  /** The table of durable streams; false on `-c sse:durableStreams=false`. */
+  readonly streamsTable: SseTableProps | false;
 }
 
 /** One context key as the docs and error messages describe it. */
@@ -65,6 +72,7 @@ const AUTH_TYPES: Record<string, lambda.FunctionUrlAuthType> = {
   NONE: lambda.FunctionUrlAuthType.NONE,
 };
 const BOOLEANS: Record<string, boolean> = { true: true, false: false };
+const TABLE_REMOVAL_POLICIES: Record<string, RemovalPolicy> = { retain: RemovalPolicy.RETAIN, destroy: RemovalPolicy.DESTROY };
 const RETENTION_DAYS: readonly number[] = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
 
 const STREAM_KEY_ALLOWED = Object.fromEntries(
@@ -89,6 +97,12 @@ export const CONTEXT_KEYS: readonly ContextKey[] = [
   { key: 'sse:deadlineMarginMs', allowed: `${STREAM_KEY_ALLOWED.deadlineMarginMs}, shorter than the timeout`, defaultValue: String(DEFAULT_STREAM_SETTINGS.deadlineMarginMs) },
   { key: 'sse:heartbeatMs', allowed: STREAM_KEY_ALLOWED.heartbeatMs, defaultValue: String(DEFAULT_STREAM_SETTINGS.heartbeatMs) },
   { key: 'sse:batchWindowMs', allowed: `${STREAM_KEY_ALLOWED.batchWindowMs}, with sse:alb plus the deadline margin shorter than the timeout`, defaultValue: String(DEFAULT_STREAM_SETTINGS.batchWindowMs) },
+  { key: 'sse:durableStreams', allowed: 'true | false (false: no table, no /streams/{name})', defaultValue: 'true' },
+  { key: 'sse:retentionHours', allowed: describeRange(PUBLISH_ENVIRONMENT.retentionHours.range), defaultValue: String(DEFAULT_PUBLISH_SETTINGS.retentionHours) },
+  { key: 'sse:pollMinMs', allowed: `${describeRange(DURABLE_ENVIRONMENT.pollMinMs.range)}, at most sse:pollMaxMs`, defaultValue: String(DEFAULT_DURABLE_SETTINGS.pollMinMs) },
+  { key: 'sse:pollMaxMs', allowed: describeRange(DURABLE_ENVIRONMENT.pollMaxMs.range), defaultValue: String(DEFAULT_DURABLE_SETTINGS.pollMaxMs) },
+  { key: 'sse:tableRemovalPolicy', allowed: Object.keys(TABLE_REMOVAL_POLICIES).join(' | '), defaultValue: 'retain' },
+  { key: 'sse:publisherRoleArns', allowed: 'comma-separated IAM role ARNs, granted dynamodb:PutItem and dynamodb:Query in the table\'s resource policy', defaultValue: '(none)' },
   { key: 'sse:alb', allowed: 'true | false', defaultValue: 'false' },
   { key: 'sse:albInternetFacing', allowed: 'true | false (true needs OIDC or sse:albAllowUnauthenticatedInternetFacing=true)', defaultValue: 'false' },
   { key: 'sse:albAllowUnauthenticatedInternetFacing', allowed: 'true | false (true warns at synth)', defaultValue: 'false' },
@@ -113,6 +127,9 @@ const OIDC_KEYS: readonly [string, keyof SseAlbOidcOptions, (value: string) => s
   ['sse:albOidcClientId', 'clientId', checkNotBlank],
   ['sse:albOidcClientSecretName', 'clientSecretName', checkSecretNameOrArn],
 ];
+
+/** Keys that configure the durable streams and so need `sse:durableStreams` (on by default). */
+const DURABLE_OPTION_KEYS: readonly string[] = ['sse:retentionHours', 'sse:pollMinMs', 'sse:pollMaxMs', 'sse:tableRemovalPolicy', 'sse:publisherRoleArns'];
 
 /** Keys that configure the ALB and so need `sse:alb=true`. */
 const ALB_OPTION_KEYS = CONTEXT_KEYS.map((k) => k.key).filter((key) => key.startsWith('sse:alb') && key !== 'sse:alb');
@@ -144,6 +161,7 @@ export function readAppSettings(context: Readonly<Record<string, unknown>>): App
   };
   const timeoutSeconds = reader.integer('sse:timeout', LIMITS.timeoutSeconds);
   const logRetention = reader.oneOf('sse:logRetentionDays', Object.fromEntries(RETENTION_DAYS.map((d) => [String(d), d as logs.RetentionDays])));
+  const { streamsTable, durable } = readDurableOptions(context, reader, problems);
   const settings: AppSettings = {
     stackName: reader.text('sse:stackName', checkStackName) ?? DEFAULT_STACK_NAME,
     sseFunction: {
@@ -160,14 +178,60 @@ export function readAppSettings(context: Readonly<Record<string, unknown>>): App
         jobSteps: reader.integer('sse:jobSteps', JOB_ENVIRONMENT.jobSteps.range),
         jobIntervalMs: reader.integer('sse:jobIntervalMs', JOB_ENVIRONMENT.jobIntervalMs.range),
       },
+      durable,
     },
     alb: readAlbOptions(context, reader, problems),
+    streamsTable,
   };
 
   if (problems.length > 0) {
     throw new Error(`Invalid context for the lambda-sse app; change:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
   return settings;
+}
+
+/**
+ * The table of durable streams and the function's polling of it, unless
+ * `sse:durableStreams=false`. A durable key with the table off is a problem:
+ * it would be silently ignored.
+ */
+function readDurableOptions(
+  context: Readonly<Record<string, unknown>>,
+  reader: ContextReader,
+  problems: string[],
+): { streamsTable: SseTableProps | false; durable?: SseDurableSettings } {
+  const enabled = reader.oneOf('sse:durableStreams', BOOLEANS) ?? true;
+  if (!enabled) {
+    const given = DURABLE_OPTION_KEYS.filter((key) => context[key] !== undefined);
+    if (given.length > 0) {
+      problems.push(
+        `${given.join(', ')} configure${given.length === 1 ? 's' : ''} the durable streams table, which sse:durableStreams=false leaves out: ` +
+          `remove ${given.length === 1 ? 'it' : 'them'}, or set -c sse:durableStreams=true`,
+      );
+    }
+    return { streamsTable: false };
+  }
+  const durable: SseDurableSettings = {
+    pollMinMs: reader.integer('sse:pollMinMs', DURABLE_ENVIRONMENT.pollMinMs.range),
+    pollMaxMs: reader.integer('sse:pollMaxMs', DURABLE_ENVIRONMENT.pollMaxMs.range),
+  };
+  const min = durable.pollMinMs ?? DEFAULT_DURABLE_SETTINGS.pollMinMs;
+  const max = durable.pollMaxMs ?? DEFAULT_DURABLE_SETTINGS.pollMaxMs;
+  // Compared only when both are valid on their own (or defaults); otherwise their own problems say it.
+  const bothValid = (context['sse:pollMinMs'] === undefined || durable.pollMinMs !== undefined) && (context['sse:pollMaxMs'] === undefined || durable.pollMaxMs !== undefined);
+  if (bothValid && min > max) {
+    const which = durable.pollMinMs === undefined ? `sse:pollMinMs (${min}, its default)` : `-c sse:pollMinMs=${min}`;
+    const bound = durable.pollMaxMs === undefined ? `sse:pollMaxMs (${max}, its default)` : `sse:pollMaxMs (${max})`;
+    problems.push(`${which}: must not be above ${bound}; lower sse:pollMinMs or raise sse:pollMaxMs`);
+  }
+  return {
+    streamsTable: {
+      retentionHours: reader.integer('sse:retentionHours', PUBLISH_ENVIRONMENT.retentionHours.range),
+      removalPolicy: reader.oneOf('sse:tableRemovalPolicy', TABLE_REMOVAL_POLICIES),
+      publisherRoleArns: reader.list('sse:publisherRoleArns', checkRoleArn),
+    },
+    durable,
+  };
 }
 
 /**

@@ -16,13 +16,17 @@ export interface FunctionVariable {
   readonly variable: string;
   /** The CDK app's name for it: the prop and `-c sse:<key>`. */
   readonly key: string;
-  /** `stream` for the library's own settings, `job` for the progress job's. */
+  /**
+   * `stream` for the library's own settings, `job` for the progress job's,
+   * `durable` for the durable streams' polling (read by the function when it
+   * has a table), `publish` for what producers read (not the function).
+   */
   readonly scope: string;
   readonly min: number;
   readonly max: number;
   /** Its value when unset. */
   readonly default: number;
-  /** `ms`, or empty for a count. */
+  /** `ms`, `h` (hours), or empty for a count: one of `UNIT_WORDS`. */
   readonly unit: string;
   /** What it sets, in a few words. */
   readonly meaning: string;
@@ -31,8 +35,49 @@ export interface FunctionVariable {
 /** The generated file, next to this one. */
 export const FUNCTION_SETTINGS_FILE = path.join(__dirname, 'function-settings.json');
 
+const GENERATED = JSON.parse(fs.readFileSync(FUNCTION_SETTINGS_FILE, 'utf8'));
+
 /** Every variable the function reads, in the order its documentation lists them. */
-export const FUNCTION_VARIABLES: readonly FunctionVariable[] = JSON.parse(fs.readFileSync(FUNCTION_SETTINGS_FILE, 'utf8')).variables;
+export const FUNCTION_VARIABLES: readonly FunctionVariable[] = GENERATED.variables;
+
+/** Which names a rule allows: lengths, and the characters besides ASCII letters and digits. */
+export interface NameRule {
+  readonly minLength: number;
+  readonly maxLength: number;
+  readonly punctuation: string;
+}
+
+/** The durable streams' table as the Rust code reads and writes it (`function/src/durable/`). */
+export interface DurableLayout {
+  /** The variable that names the table (`SSE_TABLE_NAME`). */
+  readonly tableVariable: string;
+  /** Partition key (String): the stream's name. */
+  readonly partitionKey: string;
+  /** Sort key (Number): the event's position in its stream. */
+  readonly sortKey: string;
+  /** TTL attribute (Number, epoch seconds). */
+  readonly timeToLiveAttribute: string;
+  /** DynamoDB's rule for table names, as `SSE_TABLE_NAME` is checked. */
+  readonly tableName: NameRule;
+  /** The rule for stream names. */
+  readonly streamName: NameRule;
+  /** The largest `data` of an event, in bytes. */
+  readonly maxDataBytes: number;
+}
+
+/** The durable streams' layout. */
+export const DURABLE_LAYOUT: DurableLayout = GENERATED.durable;
+
+/** A regular expression that matches exactly the names `rule` allows. */
+export function nameRuleRegExp(rule: NameRule): RegExp {
+  const punctuation = rule.punctuation.replace(/[\]\\^-]/g, '\\$&');
+  return new RegExp(`^[A-Za-z0-9${punctuation}]{${rule.minLength},${rule.maxLength}}$`);
+}
+
+/** The rule in words, for messages: `3 to 255 of A-Z a-z 0-9 _ . -`. */
+export function nameRuleWords(rule: NameRule): string {
+  return `${rule.minLength} to ${rule.maxLength} of A-Z a-z 0-9 ${[...rule.punctuation].join(' ')}`;
+}
 
 /** The variable the CDK app calls `key`, of `scope`; throws when the function has none such. */
 export function functionVariable(key: string, scope: string): FunctionVariable {
@@ -43,7 +88,51 @@ export function functionVariable(key: string, scope: string): FunctionVariable {
   return found;
 }
 
-/** A variable's range, with its unit, for validation and messages. */
+/**
+ * Each unit the function may give, as messages and the README write it
+ * (`integer hours, 1 to 8760`). A unit not listed fails at load, so a new
+ * one is named here before anything shows it.
+ */
+export const UNIT_WORDS: Readonly<Record<string, string>> = { '': '', ms: 'ms', h: 'hours' };
+
+/** How `variable`'s unit is written; throws for a unit this file does not know. */
+export function unitWord(variable: FunctionVariable): string {
+  if (!Object.prototype.hasOwnProperty.call(UNIT_WORDS, variable.unit)) {
+    throw new Error(
+      `${FUNCTION_SETTINGS_FILE}: ${variable.variable} has unit ${JSON.stringify(variable.unit)}, which cdk/function-settings.ts does not know; ` +
+        `add it to UNIT_WORDS (known: ${Object.keys(UNIT_WORDS).map((u) => JSON.stringify(u)).join(', ')})`,
+    );
+  }
+  return UNIT_WORDS[variable.unit];
+}
+
+/** A variable's range, with its unit as a word, for validation and messages. */
 export function rangeOf(variable: FunctionVariable): IntegerRange {
-  return variable.unit === '' ? { min: variable.min, max: variable.max } : { min: variable.min, max: variable.max, unit: variable.unit };
+  const unit = unitWord(variable);
+  return unit === '' ? { min: variable.min, max: variable.max } : { min: variable.min, max: variable.max, unit };
+}
+
+/** One setting as the CDK app validates and passes it. */
+export interface SettingVariable {
+  /** The environment variable. */
+  readonly variable: string;
+  /** The values the function (or producer) accepts. */
+  readonly range: IntegerRange;
+  /** Its value when unset. */
+  readonly default: number;
+}
+
+/** Each of `keys`' variable, range and default, as `scope` defines them. */
+export function environmentOf<K extends string>(keys: readonly K[], scope: string): { readonly [P in K]: SettingVariable } {
+  return Object.fromEntries(
+    keys.map((key) => {
+      const variable = functionVariable(key, scope);
+      return [key, { variable: variable.variable, range: rangeOf(variable), default: variable.default }];
+    }),
+  ) as { readonly [P in K]: SettingVariable };
+}
+
+/** The defaults of a group of settings. */
+export function defaultsOf<K extends string>(environment: { readonly [P in K]: SettingVariable }): { [P in K]: number } {
+  return Object.fromEntries(Object.entries<SettingVariable>(environment).map(([key, variable]) => [key, variable.default])) as { [P in K]: number };
 }

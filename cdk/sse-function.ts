@@ -1,14 +1,15 @@
 import * as path from 'node:path';
 import { Annotations, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { type BundlingOptions, RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 import { skipCheckov } from './checkov';
-import { functionVariable, rangeOf } from './function-settings';
+import { type SettingVariable, defaultsOf, environmentOf } from './function-settings';
+import { SseTable, TABLE_NAME_VARIABLE, grantSubscribeTo } from './sse-table';
 import {
-  type IntegerRange,
   LIMITS,
   checkCorsOrigin,
   checkIntegerInRange,
@@ -91,35 +92,47 @@ export interface SseJobSettings {
   readonly jobIntervalMs?: number;
 }
 
+/**
+ * How the function polls the table of durable streams (`/streams/{name}`),
+ * passed as environment variables when it has a table (`streamsTable`).
+ */
+export interface SseDurableSettings {
+  /**
+   * Wait between two reads of a durable stream while events flow, in ms
+   * (`SSE_POLL_MIN_MS`): the shortest delay between a publish and its
+   * delivery, and what an active stream costs in reads.
+   * Integer from 10 to 10000, at most `pollMaxMs`.
+   *
+   * @default 50
+   */
+  readonly pollMinMs?: number;
+  /**
+   * Longest wait between two reads of an idle durable stream, in ms
+   * (`SSE_POLL_MAX_MS`): after each empty read the wait doubles from
+   * `pollMinMs` up to this, so it bounds the delay of the first event after a
+   * quiet spell. Integer from 100 to 60000.
+   *
+   * @default 1000
+   */
+  readonly pollMaxMs?: number;
+}
+
 /** The stream settings with every default filled in. */
 export type ResolvedStreamSettings = Required<SseStreamSettings>;
 /** The job settings with every default filled in. */
 export type ResolvedJobSettings = Required<SseJobSettings>;
+/** The durable streams' settings with every default filled in. */
+export type ResolvedDurableSettings = Required<SseDurableSettings>;
 
 /** One stream setting as the function reads it. */
-export interface StreamVariable {
-  /** The environment variable. */
-  readonly variable: string;
-  /** The values the function accepts. */
-  readonly range: IntegerRange;
-  /** The function's value when unset. */
-  readonly default: number;
-}
+export type StreamVariable = SettingVariable;
 
 /** Every prop of `SseStreamSettings`; each must be a variable of the library. */
 const STREAM_SETTING_KEYS: readonly (keyof ResolvedStreamSettings)[] = ['retryMs', 'windowMs', 'deadlineMarginMs', 'heartbeatMs', 'batchWindowMs'];
 /** Every prop of `SseJobSettings`; each must be a variable of the job. */
 const JOB_SETTING_KEYS: readonly (keyof ResolvedJobSettings)[] = ['jobSteps', 'jobIntervalMs'];
-
-/** Each setting's variable, range and default as the function defines them. */
-function environmentOf<K extends string>(keys: readonly K[], scope: string): { readonly [P in K]: StreamVariable } {
-  return Object.fromEntries(
-    keys.map((key) => {
-      const variable = functionVariable(key, scope);
-      return [key, { variable: variable.variable, range: rangeOf(variable), default: variable.default }];
-    }),
-  ) as { readonly [P in K]: StreamVariable };
-}
+/** Every prop of `SseDurableSettings`; each must be a variable of the durable source. */
+const DURABLE_SETTING_KEYS: readonly (keyof ResolvedDurableSettings)[] = ['pollMinMs', 'pollMaxMs'];
 
 /**
  * Each stream setting's variable, range and default, read from the function's
@@ -130,15 +143,15 @@ function environmentOf<K extends string>(keys: readonly K[], scope: string): { r
 export const STREAM_ENVIRONMENT = environmentOf(STREAM_SETTING_KEYS, 'stream');
 /** The same for the job's settings (`function/src/sources/job.rs`). */
 export const JOB_ENVIRONMENT = environmentOf(JOB_SETTING_KEYS, 'job');
-
-function defaultsOf<K extends string>(environment: { readonly [P in K]: StreamVariable }): { [P in K]: number } {
-  return Object.fromEntries(Object.entries<StreamVariable>(environment).map(([key, variable]) => [key, variable.default])) as { [P in K]: number };
-}
+/** The same for the durable streams' polling (`function/src/sources/durable.rs`). */
+export const DURABLE_ENVIRONMENT = environmentOf(DURABLE_SETTING_KEYS, 'durable');
 
 /** The function's defaults, which every unset prop takes. */
 export const DEFAULT_STREAM_SETTINGS: ResolvedStreamSettings = defaultsOf(STREAM_ENVIRONMENT);
 /** The job's defaults. */
 export const DEFAULT_JOB_SETTINGS: ResolvedJobSettings = defaultsOf(JOB_ENVIRONMENT);
+/** The durable streams' defaults. */
+export const DEFAULT_DURABLE_SETTINGS: ResolvedDurableSettings = defaultsOf(DURABLE_ENVIRONMENT);
 
 /** The workspace root manifest of this repository (a virtual workspace). */
 export const DEFAULT_MANIFEST_PATH = path.join(__dirname, '..', 'Cargo.toml');
@@ -249,6 +262,21 @@ export interface SseFunctionProps {
    */
   readonly job?: SseJobSettings;
   /**
+   * The table of durable streams: the function serves `/streams/{name}` from
+   * it (`SSE_TABLE_NAME`) and may only `dynamodb:Query` it. An `SseTable`,
+   * or any table with its layout (partition key `stream`, sort key `seq`).
+   *
+   * @default - no table: the function does not serve `/streams/{name}`
+   */
+  readonly streamsTable?: SseTable | dynamodb.ITable;
+  /**
+   * How the function polls `streamsTable`, passed as environment variables.
+   * Giving them without a table is refused: they would do nothing.
+   *
+   * @default - every setting at its own default, when there is a table
+   */
+  readonly durable?: SseDurableSettings;
+  /**
    * Cargo manifest to build from: this repository's, or that of any crate
    * built on the `lambda-sse` library.
    *
@@ -270,8 +298,8 @@ export interface SseFunctionProps {
   readonly progressJob?: boolean;
   /**
    * More environment variables for the function (a table name, a feature
-   * switch of your source). The stream settings' (and the job's) own
-   * variables are set from `stream` and `job` and may not be given here.
+   * switch of your source). The variables the construct sets (from `stream`,
+   * `job`, `durable` and `streamsTable`) may not be given here.
    *
    * @default - none
    */
@@ -305,6 +333,10 @@ export class SseFunction extends Construct {
   public readonly streamSettings: ResolvedStreamSettings;
   /** The job settings the function receives, when the binary has the job. */
   public readonly jobSettings?: ResolvedJobSettings;
+  /** The table of durable streams the function reads, when it has one. */
+  public readonly streamsTable?: dynamodb.ITable;
+  /** The durable streams' settings the function receives, when it has a table. */
+  public readonly durableSettings?: ResolvedDurableSettings;
 
   constructor(scope: Construct, id: string, props: SseFunctionProps = {}) {
     super(scope, id);
@@ -320,6 +352,8 @@ export class SseFunction extends Construct {
     const progressJob = props.progressJob ?? (binaryName === DEFAULT_BINARY_NAME && manifestPath === DEFAULT_MANIFEST_PATH);
     const jobSettings: ResolvedJobSettings | undefined = progressJob ? { ...DEFAULT_JOB_SETTINGS, ...definedOnly(props.job ?? {}) } : undefined;
     const environment = props.environment ?? {};
+    const streamsTable = props.streamsTable instanceof SseTable ? props.streamsTable.table : props.streamsTable;
+    const durableSettings: ResolvedDurableSettings | undefined = streamsTable ? { ...DEFAULT_DURABLE_SETTINGS, ...definedOnly(props.durable ?? {}) } : undefined;
 
     const problems = validateProps({ memorySize, timeout, authType, corsAllowedOrigins, invokers, streamSettings, reservedConcurrentExecutions: props.reservedConcurrentExecutions });
     if (jobSettings) {
@@ -330,10 +364,15 @@ export class SseFunction extends Construct {
     } else if (props.job && Object.values(props.job).some((value) => value !== undefined)) {
       problems.push(`job settings apply only to a binary that mounts the progress job, and ${binaryName} is taken not to: set progressJob to true, or remove job`);
     }
-    const managed = [...Object.values(STREAM_ENVIRONMENT), ...Object.values(JOB_ENVIRONMENT)].map((v) => v.variable);
-    const clashing = Object.keys(environment).filter((name) => managed.includes(name));
+    if (durableSettings) {
+      problems.push(...validateDurable(durableSettings));
+    } else if (props.durable && Object.values(props.durable).some((value) => value !== undefined)) {
+      problems.push('durable settings apply only to a function that reads a table of durable streams: give streamsTable, or remove durable');
+    }
+    const managed = [...Object.values(STREAM_ENVIRONMENT), ...Object.values(JOB_ENVIRONMENT), ...Object.values(DURABLE_ENVIRONMENT)].map((v) => v.variable);
+    const clashing = Object.keys(environment).filter((name) => managed.includes(name) || name === TABLE_NAME_VARIABLE);
     if (clashing.length > 0) {
-      problems.push(`environment sets ${clashing.join(', ')}, which the construct sets from stream and job: give them there instead`);
+      problems.push(`environment sets ${clashing.join(', ')}, which the construct sets from stream, job, durable and streamsTable: give them there instead`);
     }
     if (problems.length > 0) {
       throw new Error(`Invalid props for SseFunction at ${this.node.path}; change:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -342,6 +381,8 @@ export class SseFunction extends Construct {
     this.authType = authType;
     this.streamSettings = streamSettings;
     this.jobSettings = jobSettings;
+    this.streamsTable = streamsTable;
+    this.durableSettings = durableSettings;
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? DEFAULT_LOG_RETENTION,
@@ -374,13 +415,19 @@ export class SseFunction extends Construct {
         ...environment,
         ...Object.fromEntries(settingsEnvironment(STREAM_ENVIRONMENT, streamSettings)),
         ...(jobSettings ? Object.fromEntries(settingsEnvironment(JOB_ENVIRONMENT, jobSettings)) : {}),
+        ...(streamsTable && durableSettings
+          ? { [TABLE_NAME_VARIABLE]: streamsTable.tableName, ...Object.fromEntries(settingsEnvironment(DURABLE_ENVIRONMENT, durableSettings)) }
+          : {}),
       },
       description: 'Streams Server-Sent Events through a RESPONSE_STREAM Function URL',
     });
 
+    // Strongly consistent Query of the streams it serves, nothing else.
+    if (streamsTable) grantSubscribeTo(streamsTable, this.role);
+
     skipCheckov(this.function, 'CKV_AWS_116', 'Invoked synchronously only (Function URL, ALB): a dead-letter queue takes failed asynchronous invocations, and there are none.');
-    skipCheckov(this.function, 'CKV_AWS_117', 'Reaches no resource in a VPC: it streams to its caller and writes its own log group. A VPC would add ENIs and, for the logs, a NAT or endpoints, for nothing.');
-    skipCheckov(this.function, 'CKV_AWS_173', 'The construct puts only numeric stream settings in the environment, and Lambda encrypts it at rest with an AWS-owned key; variables added through the environment prop are the deployer\'s, and secrets belong in Secrets Manager or SSM, not there.');
+    skipCheckov(this.function, 'CKV_AWS_117', 'Reaches no resource in a VPC: it streams to its caller, writes its own log group and, with durable streams, queries DynamoDB through its public endpoint. A VPC would add ENIs and a NAT or endpoints, for nothing.');
+    skipCheckov(this.function, 'CKV_AWS_173', 'The construct puts only numeric stream settings and the streams table\'s name in the environment, and Lambda encrypts it at rest with an AWS-owned key; variables added through the environment prop are the deployer\'s, and secrets belong in Secrets Manager or SSM, not there.');
     if (props.reservedConcurrentExecutions === undefined) {
       skipCheckov(this.function, 'CKV_AWS_115', 'A concurrency cap is opt-in (reservedConcurrentExecutions, -c sse:reservedConcurrency): Lambda keeps 10 executions unreserved, so an account whose quota is 10 cannot reserve any, and a default cap would fail such a first deploy.');
     }
@@ -498,6 +545,23 @@ function validateProps(props: CheckedProps): string[] {
   if (repeated.length > 0) problems.push(`invokers lists ${repeated.join(', ')} more than once; list each principal once`);
   if (props.invokers.length > 0 && props.authType !== lambda.FunctionUrlAuthType.AWS_IAM) {
     problems.push(`invokers only apply to an IAM-authenticated URL: remove them or set authType to AWS_IAM (it is ${props.authType})`);
+  }
+  return problems;
+}
+
+/** Every problem with the durable settings, each naming the prop. */
+function validateDurable(settings: ResolvedDurableSettings): string[] {
+  const problems: string[] = [];
+  for (const key of DURABLE_SETTING_KEYS) {
+    const problem = checkIntegerInRange(settings[key], DURABLE_ENVIRONMENT[key].range);
+    if (problem) problems.push(`durable.${key} ${problem}`);
+  }
+  // Compared only when both are valid on their own; otherwise their own problems say it.
+  if (problems.length === 0 && settings.pollMinMs > settings.pollMaxMs) {
+    problems.push(
+      `durable.pollMinMs (${settings.pollMinMs} ms) must not be above durable.pollMaxMs (${settings.pollMaxMs} ms): ` +
+        'the function would refuse to start; lower pollMinMs or raise pollMaxMs',
+    );
   }
   return problems;
 }

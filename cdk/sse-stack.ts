@@ -1,7 +1,12 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SseAlb, type SseAlbOptions } from './sse-alb';
 import { SseFunction, type SseFunctionProps } from './sse-function';
+import { SseTable, type SseTableProps } from './sse-table';
+import { checkStreamName } from './validation';
+
+/** The stream the `PublishCommand` and `StreamCurlCommand` outputs use. */
+export const DEMO_STREAM = 'demo';
 
 export interface SseStreamStackProps extends StackProps {
   /**
@@ -19,16 +24,28 @@ export interface SseStreamStackProps extends StackProps {
    * @default - no ALB: only the streaming Function URL
    */
   readonly alb?: SseAlbOptions;
+  /**
+   * The table of durable streams: the function serves `/streams/{name}`
+   * from it, and producers append to it. `false` leaves it out (the function
+   * then serves no `/streams/{name}`). The function gets it as
+   * `sseFunction.streamsTable`, so that prop must then be unset.
+   *
+   * @default - an SseTable with its defaults: on demand, point-in-time recovery, TTL, kept when the stack is deleted, 24 h retention
+   */
+  readonly streamsTable?: SseTableProps | false;
 }
 
 /**
- * Deploys the SSE function behind its streaming Function URL and prints what
- * a caller needs: the URL, the function name, the region and a signed curl.
+ * Deploys the SSE function behind its streaming Function URL, with the table
+ * of durable streams, and prints what a caller needs: the URL, the function
+ * name, the region, signed curls, the table and a command that publishes.
  */
 export class SseStreamStack extends Stack {
   public readonly sseFunction: SseFunction;
   /** The ALB, when `alb` was given. */
   public readonly alb?: SseAlb;
+  /** The table of durable streams, unless `streamsTable` was false. */
+  public readonly streamsTable?: SseTable;
 
   constructor(scope: Construct, id: string, props: SseStreamStackProps = {}) {
     super(scope, id, {
@@ -36,10 +53,19 @@ export class SseStreamStack extends Stack {
       description: props.description ?? 'Server-Sent Events streamed from a Rust Lambda function through a RESPONSE_STREAM Function URL',
     });
 
-    this.sseFunction = new SseFunction(this, 'SseFunction', props.sseFunction);
+    if (props.streamsTable !== false) {
+      if (props.sseFunction?.streamsTable) {
+        throw new Error(
+          `Invalid props for SseStreamStack ${id}; change:\n  - sseFunction.streamsTable is given while the stack adds its own table: ` +
+            'set streamsTable to false to use yours, or remove sseFunction.streamsTable',
+        );
+      }
+      this.streamsTable = new SseTable(this, 'StreamsTable', props.streamsTable);
+    }
+    this.sseFunction = new SseFunction(this, 'SseFunction', { ...props.sseFunction, streamsTable: this.streamsTable ?? props.sseFunction?.streamsTable });
 
     new CfnOutput(this, 'FunctionUrl', {
-      description: 'Function URL; GET <url>events streams, GET <url>health answers 200',
+      description: `Function URL; GET <url>events streams${this.sseFunction.streamsTable ? ', GET <url>streams/<name> follows a durable stream' : ''}, GET <url>health answers 200`,
       value: this.sseFunction.url,
     });
     new CfnOutput(this, 'FunctionName', {
@@ -55,6 +81,21 @@ export class SseStreamStack extends Stack {
       value: this.sseFunction.curlCommand('events'),
     });
 
+    if (this.streamsTable) {
+      new CfnOutput(this, 'TableName', {
+        description: 'DynamoDB table of the durable streams (SSE_TABLE_NAME for producers)',
+        value: this.streamsTable.tableName,
+      });
+      new CfnOutput(this, 'PublishCommand', {
+        description: `Publishes one event to the stream ${DEMO_STREAM} from a checkout of this repository; uses your AWS credentials, which need dynamodb:PutItem and dynamodb:Query on the table`,
+        value: this.publishCommand(DEMO_STREAM, 'hello'),
+      });
+      new CfnOutput(this, 'StreamCurlCommand', {
+        description: `Follows the durable stream ${DEMO_STREAM} (/streams/${DEMO_STREAM}); uses AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN from the environment`,
+        value: this.sseFunction.curlCommand(`streams/${DEMO_STREAM}`),
+      });
+    }
+
     if (props.alb) {
       this.alb = new SseAlb(this, 'Alb', { ...props.alb, sseFunction: this.sseFunction });
       new CfnOutput(this, 'AlbUrl', {
@@ -62,5 +103,23 @@ export class SseStreamStack extends Stack {
         value: this.alb.url,
       });
     }
+  }
+
+  /**
+   * A shell command that publishes `data` to `stream` with the CLI of this
+   * repository (`sse-publish`), configured for the stack's table, region and
+   * retention; credentials come from the AWS SDK's standard chain (the
+   * environment first). Run it from a checkout of this repository. `stream`
+   * is a stream name (1 to 128 of A-Z a-z 0-9 - _ .); `data` is
+   * single-quoted, so it may hold anything but a single quote.
+   */
+  public publishCommand(stream: string, data: string): string {
+    if (!this.streamsTable) {
+      throw new Error(`${this.node.path} has no table of durable streams (streamsTable is false): there is nothing to publish to`);
+    }
+    const problems = [checkStreamName(stream) && `stream ${checkStreamName(stream)}`, data.includes("'") && `data ${JSON.stringify(data)} holds a single quote, which the command cannot quote; leave it out`];
+    if (problems.some(Boolean)) throw new Error(`Invalid arguments for publishCommand; change:\n${problems.filter(Boolean).map((p) => `  - ${p}`).join('\n')}`);
+    const environment = Object.entries(this.streamsTable.publisherEnvironment).flatMap(([name, value]) => [` ${name}=`, value]);
+    return Fn.join('', ['AWS_REGION=', this.region, ...environment, ` cargo run --release -q --bin sse-publish -- --stream ${stream} '${data}'`]);
   }
 }

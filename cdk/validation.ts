@@ -1,3 +1,4 @@
+import { DURABLE_LAYOUT, nameRuleRegExp, nameRuleWords } from './function-settings';
 /**
  * Pure checks shared by the construct (props) and the app (context values).
  *
@@ -76,6 +77,29 @@ export function invokerKind(invoker: string): InvokerKind | undefined {
   if (ACCOUNT_ID.test(invoker)) return 'account';
   if (ROLE_ARN.test(invoker)) return 'role';
   return undefined;
+}
+
+/** An IAM role ARN, as a resource policy names a principal. */
+export function checkRoleArn(arn: string): string | undefined {
+  return ROLE_ARN.test(arn)
+    ? undefined
+    : `must be an IAM role ARN (arn:aws:iam::123456789012:role/name), got ${JSON.stringify(arn)}`;
+}
+
+/** DynamoDB's rule for table names. */
+export function checkTableName(name: string): string | undefined {
+  const rule = DURABLE_LAYOUT.tableName;
+  return nameRuleRegExp(rule).test(name)
+    ? undefined
+    : `must be ${nameRuleWords(rule)} (DynamoDB's rule for table names), got ${JSON.stringify(name)}`;
+}
+
+/** A durable stream's name, as the function and producers accept it (`function/src/durable/name.rs`). */
+export function checkStreamName(name: string): string | undefined {
+  const rule = DURABLE_LAYOUT.streamName;
+  return nameRuleRegExp(rule).test(name)
+    ? undefined
+    : `must be ${nameRuleWords(rule)} (a durable stream's name), got ${JSON.stringify(name)}`;
 }
 
 export function checkInvoker(invoker: string): string | undefined {

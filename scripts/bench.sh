@@ -94,6 +94,37 @@ cleanup
 watch_pid=""
 put machine.load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 
+step "figures 7-9: durable streams against dynalite on 127.0.0.1"
+[ -x node_modules/.bin/dynalite ] || npm ci --no-audit --no-fund
+dynamo_port="${BENCH_DYNAMO_PORT:-9138}"
+proxy_port="${BENCH_PROXY_PORT:-9139}"
+setsid node_modules/.bin/dynalite --host 127.0.0.1 --port "$dynamo_port" >"$out/dynalite.log" 2>&1 &
+dynamo_pid=$!
+stop_dynamo() { kill -TERM -- "-$dynamo_pid" 2>/dev/null || true; }
+trap 'cleanup; stop_dynamo' EXIT
+timeout 30 bash -c "until (echo > /dev/tcp/127.0.0.1/$dynamo_port) 2>/dev/null; do sleep 0.1; done"
+dynamo="http://127.0.0.1:$dynamo_port"
+timeout 300 "$runner" durable --dynamo "$dynamo" \
+  --baseline "$bin/baseline" --function "$bin/sse-function" --out "$results"
+# The function reads through the runner's counting proxy; a 36 s window ends
+# the idle subscriber's response just after the 35 s it is counted.
+setsid timeout 900 cargo lambda watch --release --quiet --ignore-changes --disable-cors \
+  -A 127.0.0.1 -P "$port" \
+  --env-var SSE_WINDOW_MS=36000 \
+  --env-var SSE_TABLE_NAME=sse-bench \
+  --env-var AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$proxy_port" \
+  --env-var AWS_REGION=us-east-1 \
+  --env-var AWS_ACCESS_KEY_ID=local \
+  --env-var AWS_SECRET_ACCESS_KEY=local \
+  >"$out/watch-durable.log" 2>&1 &
+watch_pid=$!
+timeout 600 bash -c "until curl -sf -m 300 '$url/sse-function/health' -o /dev/null; do sleep 1; done"
+timeout 300 "$runner" durable --dynamo "$dynamo" --url "$url/sse-function" \
+  --proxy-port "$proxy_port" --out "$results"
+cleanup
+watch_pid=""
+stop_dynamo
+
 step "figure 6: deployment package (zipped bootstrap, cargo lambda build --release)"
 package() { # arch, extra flags...
   local arch="$1"; shift
@@ -124,6 +155,9 @@ put cost.x86_gbs_price 0.0000166667
 put cost.request_price_per_million 0.20
 # The default job: 11 steps, 2 s apart, and the complete event: about 22 s.
 put cost.seconds 22
+# https://aws.amazon.com/dynamodb/pricing/on-demand/: read request units per
+# million (a strongly consistent read of up to 4 KB is one unit).
+put cost.read_price_per_million 0.125
 
 step "report: docs/benchmarks.md"
 "$runner" report --results "$results" --template "$root/bench/benchmarks.md.in" \

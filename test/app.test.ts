@@ -43,6 +43,14 @@ describe('the app with cdk-nag AwsSolutionsChecks', () => {
       'sse:heartbeatMs': '10000',
     }],
     ['a public URL', { 'sse:authType': 'NONE', 'sse:reservedConcurrency': '5', 'sse:corsOrigins': '*' }],
+    ['every durable streams option', {
+      'sse:retentionHours': '168',
+      'sse:pollMinMs': '20',
+      'sse:pollMaxMs': '5000',
+      'sse:tableRemovalPolicy': 'destroy',
+      'sse:publisherRoleArns': 'arn:aws:iam::123456789012:role/producer,arn:aws:iam::210987654321:role/other-producer',
+    }],
+    ['no durable streams', { 'sse:durableStreams': 'false' }],
     ['an internal plain-HTTP ALB', { 'sse:alb': 'true', 'sse:albAllowedCidrs': '10.0.0.0/8', 'sse:albAllowPlainHttp': 'true' }],
     ['an internet-facing HTTPS ALB with OIDC', {
       'sse:alb': 'true',
@@ -107,8 +115,13 @@ describe('the app reads its context', () => {
   });
 
   it('passes the stream window, deadline margin and heartbeat to the function, defaults when unset', () => {
-    const variables = (context: Record<string, unknown>): unknown =>
-      Object.values(Template.fromStack(buildSseApp(app(context))).findResources('AWS::Lambda::Function'))[0].Properties.Environment.Variables;
+    const variables = (context: Record<string, unknown>): unknown => {
+      const template = Template.fromStack(buildSseApp(app(context)));
+      const [tableId] = Object.keys(template.findResources('AWS::DynamoDB::Table'));
+      const { SSE_TABLE_NAME, ...rest } = Object.values(template.findResources('AWS::Lambda::Function'))[0].Properties.Environment.Variables;
+      assert.deepEqual(SSE_TABLE_NAME, { Ref: tableId });
+      return rest;
+    };
     assert.deepEqual(variables({}), {
       SSE_RETRY_MS: '5000',
       SSE_JOB_STEPS: '11',
@@ -117,6 +130,8 @@ describe('the app reads its context', () => {
       SSE_DEADLINE_MARGIN_MS: '2000',
       SSE_HEARTBEAT_MS: '15000',
       SSE_BATCH_WINDOW_MS: '5000',
+      SSE_POLL_MIN_MS: '50',
+      SSE_POLL_MAX_MS: '1000',
     });
     assert.deepEqual(variables({ 'sse:windowMs': '60000', 'sse:deadlineMarginMs': '3000', 'sse:heartbeatMs': '10000' }), {
       SSE_RETRY_MS: '5000',
@@ -126,7 +141,52 @@ describe('the app reads its context', () => {
       SSE_DEADLINE_MARGIN_MS: '3000',
       SSE_HEARTBEAT_MS: '10000',
       SSE_BATCH_WINDOW_MS: '5000',
+      SSE_POLL_MIN_MS: '50',
+      SSE_POLL_MAX_MS: '1000',
     });
+  });
+
+  it('adds the durable streams table by default, configured by its keys', () => {
+    const stack = buildSseApp(app({
+      'sse:retentionHours': '72',
+      'sse:pollMinMs': '20',
+      'sse:pollMaxMs': '5000',
+      'sse:tableRemovalPolicy': 'destroy',
+      'sse:publisherRoleArns': 'arn:aws:iam::210987654321:role/producer, arn:aws:iam::123456789012:role/local-producer',
+    }));
+    const template = Template.fromStack(stack);
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Delete',
+      Properties: {
+        ResourcePolicy: {
+          PolicyDocument: {
+            Statement: [{
+              Sid: 'Publishers',
+              Effect: 'Allow',
+              // CDK sorts the principals.
+              Principal: { AWS: ['arn:aws:iam::123456789012:role/local-producer', 'arn:aws:iam::210987654321:role/producer'] },
+              Action: ['dynamodb:PutItem', 'dynamodb:Query'],
+              Resource: '*',
+            }],
+          },
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SSE_POLL_MIN_MS: '20', SSE_POLL_MAX_MS: '5000' }) } });
+    assert.equal(stack.streamsTable?.retentionHours, 72);
+    assert.match(JSON.stringify(template.toJSON().Outputs.PublishCommand.Value), / SSE_RETENTION_HOURS=72 cargo run /);
+    assert.deepEqual(Object.keys(template.toJSON().Outputs).sort(), ['CurlCommand', 'FunctionName', 'FunctionUrl', 'PublishCommand', 'Region', 'StreamCurlCommand', 'TableName']);
+  });
+
+  it('keeps the table by default, and leaves it out on sse:durableStreams=false', () => {
+    Template.fromStack(buildSseApp(app())).hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    const without = Template.fromStack(buildSseApp(app({ 'sse:durableStreams': 'false' })));
+    without.resourceCountIs('AWS::DynamoDB::Table', 0);
+    assert.deepEqual(Object.keys(without.toJSON().Outputs).sort(), ['CurlCommand', 'FunctionName', 'FunctionUrl', 'Region']);
+  });
+
+  it('fails synth when the minimum poll is above the maximum, naming both keys', () => {
+    assert.throws(() => buildSseApp(app({ 'sse:pollMinMs': '2000' })), /-c sse:pollMinMs=2000: must not be above sse:pollMaxMs \(1000, its default\); lower sse:pollMinMs or raise sse:pollMaxMs/);
   });
 
   it('fails synth when the deadline margin is not shorter than the timeout', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { CONTEXT_KEYS, readAppSettings } from '../cdk/context';
@@ -21,9 +22,11 @@ describe('readAppSettings', () => {
   it('leaves every prop to the construct defaults when no key is set', () => {
     const settings = readAppSettings({});
     assert.equal(settings.stackName, 'SseStreamStack');
-    const { stream, job, ...fn } = settings.sseFunction;
+    const { stream, job, durable, ...fn } = settings.sseFunction;
     assert.deepEqual(Object.values(fn).filter((v) => v !== undefined), []);
     assert.deepEqual(job, { jobSteps: undefined, jobIntervalMs: undefined });
+    assert.deepEqual(durable, { pollMinMs: undefined, pollMaxMs: undefined });
+    assert.deepEqual(settings.streamsTable, { retentionHours: undefined, removalPolicy: undefined, publisherRoleArns: undefined });
     assert.deepEqual(stream, {
       retryMs: undefined,
       windowMs: undefined,
@@ -91,6 +94,39 @@ describe('readAppSettings', () => {
   });
 });
 
+describe('readAppSettings: the durable streams', () => {
+  it('reads every durable key, as -c and as cdk.json writes them', () => {
+    const fromCli = readAppSettings({
+      'sse:durableStreams': 'true',
+      'sse:retentionHours': '168',
+      'sse:pollMinMs': '20',
+      'sse:pollMaxMs': '5000',
+      'sse:tableRemovalPolicy': 'destroy',
+      'sse:publisherRoleArns': 'arn:aws:iam::123456789012:role/a, arn:aws:iam::210987654321:role/path/b',
+    });
+    assert.deepEqual(fromCli.streamsTable, {
+      retentionHours: 168,
+      removalPolicy: RemovalPolicy.DESTROY,
+      publisherRoleArns: ['arn:aws:iam::123456789012:role/a', 'arn:aws:iam::210987654321:role/path/b'],
+    });
+    assert.deepEqual(fromCli.sseFunction.durable, { pollMinMs: 20, pollMaxMs: 5000 });
+    const fromJson = readAppSettings({ 'sse:durableStreams': true, 'sse:retentionHours': 1, 'sse:tableRemovalPolicy': 'retain', 'sse:publisherRoleArns': ['arn:aws:iam::123456789012:role/a'] });
+    assert.deepEqual(fromJson.streamsTable, { retentionHours: 1, removalPolicy: RemovalPolicy.RETAIN, publisherRoleArns: ['arn:aws:iam::123456789012:role/a'] });
+  });
+
+  it('leaves the table and the polling out on sse:durableStreams=false', () => {
+    for (const off of ['false', false]) {
+      const settings = readAppSettings({ 'sse:durableStreams': off });
+      assert.equal(settings.streamsTable, false);
+      assert.equal(settings.sseFunction.durable, undefined);
+    }
+  });
+
+  it('accepts a minimum poll equal to the maximum, and within the default maximum', () => {
+    assert.deepEqual(readAppSettings({ 'sse:pollMinMs': '700', 'sse:pollMaxMs': '700' }).sseFunction.durable, { pollMinMs: 700, pollMaxMs: 700 });
+    assert.deepEqual(readAppSettings({ 'sse:pollMinMs': '1000' }).sseFunction.durable, { pollMinMs: 1000, pollMaxMs: undefined });
+  });
+});
 
 describe('readAppSettings: the ALB', () => {
   it('adds no ALB without sse:alb, or with sse:alb=false', () => {
@@ -188,19 +224,42 @@ describe('readAppSettings rejects', () => {
     ['an empty OIDC client id', { 'sse:alb': 'true', ...OIDC_CONTEXT, 'sse:albOidcClientId': '' }, '-c sse:albOidcClientId=: must not be empty'],
     ['a client secret that is a value, not a name', { 'sse:alb': 'true', ...OIDC_CONTEXT, 'sse:albOidcClientSecretName': 's3cr3t value' }, '-c sse:albOidcClientSecretName=s3cr3t value: must be a Secrets Manager secret name'],
     ['principals given as an object', { 'sse:principals': { a: 1 } }, '-c sse:principals={"a":1}: must be a comma-separated string or a list of strings'],
+    ['sse:durableStreams that is not a boolean', { 'sse:durableStreams': 'no' }, '-c sse:durableStreams=no: must be one of true, false'],
+    ['a retention of 0 hours', { 'sse:retentionHours': '0' }, '-c sse:retentionHours=0: must be an integer from 1 to 8760 (hours), got 0'],
+    ['a retention over a year', { 'sse:retentionHours': '8761' }, '-c sse:retentionHours=8761: must be an integer from 1 to 8760 (hours), got 8761'],
+    ['a retention in days', { 'sse:retentionHours': '7d' }, '-c sse:retentionHours=7d: must be an integer from 1 to 8760 (hours)'],
+    ['a minimum poll too short', { 'sse:pollMinMs': '9' }, '-c sse:pollMinMs=9: must be an integer from 10 to 10000 (ms), got 9'],
+    ['a minimum poll too long', { 'sse:pollMinMs': '10001' }, '-c sse:pollMinMs=10001: must be an integer from 10 to 10000 (ms), got 10001'],
+    ['a maximum poll too short', { 'sse:pollMaxMs': '99' }, '-c sse:pollMaxMs=99: must be an integer from 100 to 60000 (ms), got 99'],
+    ['a maximum poll too long', { 'sse:pollMaxMs': '60001' }, '-c sse:pollMaxMs=60001: must be an integer from 100 to 60000 (ms), got 60001'],
+    ['a minimum poll above the maximum', { 'sse:pollMinMs': '500', 'sse:pollMaxMs': '400' }, '-c sse:pollMinMs=500: must not be above sse:pollMaxMs (400); lower sse:pollMinMs or raise sse:pollMaxMs'],
+    ['a minimum poll above the default maximum', { 'sse:pollMinMs': '1001' }, '-c sse:pollMinMs=1001: must not be above sse:pollMaxMs (1000, its default); lower sse:pollMinMs or raise sse:pollMaxMs'],
+    ['a maximum poll below the default minimum', { 'sse:pollMaxMs': '100', 'sse:pollMinMs': '200' }, '-c sse:pollMinMs=200: must not be above sse:pollMaxMs (100)'],
+    ['a removal policy CloudFormation does not offer for tables', { 'sse:tableRemovalPolicy': 'snapshot' }, '-c sse:tableRemovalPolicy=snapshot: must be one of retain, destroy'],
+    ['a removal policy in capitals', { 'sse:tableRemovalPolicy': 'RETAIN' }, '-c sse:tableRemovalPolicy=RETAIN: must be one of retain, destroy'],
+    ['a publisher that is a user', { 'sse:publisherRoleArns': 'arn:aws:iam::123456789012:user/alice' }, '-c sse:publisherRoleArns=arn:aws:iam::123456789012:user/alice: must be an IAM role ARN (arn:aws:iam::123456789012:role/name), got "arn:aws:iam::123456789012:user/alice"'],
+    ['a publisher that is an account', { 'sse:publisherRoleArns': '123456789012' }, '-c sse:publisherRoleArns=123456789012: must be an IAM role ARN'],
+    ['publishers given as an object', { 'sse:publisherRoleArns': { a: 1 } }, '-c sse:publisherRoleArns={"a":1}: must be a comma-separated string or a list of strings'],
+    [
+      'durable keys with sse:durableStreams=false',
+      { 'sse:durableStreams': 'false', 'sse:pollMinMs': '20', 'sse:publisherRoleArns': 'arn:aws:iam::123456789012:role/a' },
+      'sse:pollMinMs, sse:publisherRoleArns configure the durable streams table, which sse:durableStreams=false leaves out: remove them, or set -c sse:durableStreams=true',
+    ],
+    ['one durable key with sse:durableStreams=false', { 'sse:durableStreams': false, 'sse:retentionHours': '48' }, 'sse:retentionHours configures the durable streams table, which sse:durableStreams=false leaves out: remove it, or set -c sse:durableStreams=true'],
   ];
   for (const [name, context, expected] of cases) {
     it(name, () => assert.ok(contextError(context).includes(expected), contextError(context)));
   }
 
   it('an unknown sse: key, listing the keys the app reads', () => {
-    assert.match(contextError({ 'sse:memroy': '256' }), /unknown context key sse:memroy; this app reads sse:stackName, sse:architecture, .*sse:jobIntervalMs, sse:windowMs, sse:deadlineMarginMs, sse:heartbeatMs, sse:batchWindowMs, sse:alb, sse:albInternetFacing, .*sse:albOidcClientSecretName$/m);
+    assert.match(contextError({ 'sse:memroy': '256' }), /unknown context key sse:memroy; this app reads sse:stackName, sse:architecture, .*sse:jobIntervalMs, sse:windowMs, sse:deadlineMarginMs, sse:heartbeatMs, sse:batchWindowMs, sse:durableStreams, sse:retentionHours, sse:pollMinMs, sse:pollMaxMs, sse:tableRemovalPolicy, sse:publisherRoleArns, sse:alb, sse:albInternetFacing, .*sse:albOidcClientSecretName$/m);
   });
 
   it('a known key typed without its prefix', () => {
     assert.match(contextError({ memory: '256' }), /context key memory is not read by this app; did you mean sse:memory\?/);
     assert.match(contextError({ windowMs: '60000' }), /context key windowMs is not read by this app; did you mean sse:windowMs\?/);
     assert.match(contextError({ alb: 'true' }), /context key alb is not read by this app; did you mean sse:alb\?/);
+    assert.match(contextError({ pollMinMs: '20' }), /context key pollMinMs is not read by this app; did you mean sse:pollMinMs\?/);
   });
 
   it('every problem in one message', () => {
@@ -226,6 +285,19 @@ describe('CONTEXT_KEYS', () => {
       { key: 'sse:deadlineMarginMs', allowed: 'an integer from 100 to 60000 (ms), shorter than the timeout', defaultValue: '2000' },
       { key: 'sse:heartbeatMs', allowed: 'an integer from 1000 to 300000 (ms)', defaultValue: '15000' },
     ]);
+  });
+});
+
+describe('CONTEXT_KEYS: the durable streams', () => {
+  it('lists every durable key with its allowed values and default', () => {
+    const rows = Object.fromEntries(CONTEXT_KEYS.map(({ key, allowed, defaultValue }) => [key, { allowed, defaultValue }]));
+    assert.deepEqual(rows['sse:durableStreams'], { allowed: 'true | false (false: no table, no /streams/{name})', defaultValue: 'true' });
+    assert.deepEqual(rows['sse:retentionHours'], { allowed: 'an integer from 1 to 8760 (hours)', defaultValue: '24' });
+    assert.deepEqual(rows['sse:pollMinMs'], { allowed: 'an integer from 10 to 10000 (ms), at most sse:pollMaxMs', defaultValue: '50' });
+    assert.deepEqual(rows['sse:pollMaxMs'], { allowed: 'an integer from 100 to 60000 (ms)', defaultValue: '1000' });
+    assert.deepEqual(rows['sse:tableRemovalPolicy'], { allowed: 'retain | destroy', defaultValue: 'retain' });
+    assert.match(rows['sse:publisherRoleArns'].allowed, /^comma-separated IAM role ARNs, granted dynamodb:PutItem and dynamodb:Query in the table's resource policy$/);
+    assert.equal(rows['sse:publisherRoleArns'].defaultValue, '(none)');
   });
 });
 

@@ -6,15 +6,27 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FUNCTION_VARIABLES, type FunctionVariable } from '../cdk/function-settings';
-import { DEFAULT_JOB_SETTINGS, DEFAULT_STREAM_SETTINGS, JOB_ENVIRONMENT, STREAM_ENVIRONMENT } from '../cdk/sse-function';
-
-const ENVIRONMENT = { ...STREAM_ENVIRONMENT, ...JOB_ENVIRONMENT };
-const DEFAULTS: Record<string, number> = { ...DEFAULT_STREAM_SETTINGS, ...DEFAULT_JOB_SETTINGS };
+import { FUNCTION_VARIABLES, UNIT_WORDS, type SettingVariable, unitWord } from '../cdk/function-settings';
+import {
+  DEFAULT_DURABLE_SETTINGS,
+  DEFAULT_JOB_SETTINGS,
+  DEFAULT_STREAM_SETTINGS,
+  DURABLE_ENVIRONMENT,
+  JOB_ENVIRONMENT,
+  STREAM_ENVIRONMENT,
+} from '../cdk/sse-function';
+import { DEFAULT_PUBLISH_SETTINGS, PUBLISH_ENVIRONMENT } from '../cdk/sse-table';
 import { REPO_ROOT } from './helpers';
 
+/** Each scope's settings as the CDK app validates them, their defaults, and the file whose props document them. */
+const SCOPES: Record<string, { environment: Readonly<Record<string, SettingVariable>>; defaults: Readonly<Record<string, number>>; source: string }> = {
+  stream: { environment: STREAM_ENVIRONMENT, defaults: DEFAULT_STREAM_SETTINGS, source: 'sse-function.ts' },
+  job: { environment: JOB_ENVIRONMENT, defaults: DEFAULT_JOB_SETTINGS, source: 'sse-function.ts' },
+  durable: { environment: DURABLE_ENVIRONMENT, defaults: DEFAULT_DURABLE_SETTINGS, source: 'sse-function.ts' },
+  publish: { environment: PUBLISH_ENVIRONMENT, defaults: DEFAULT_PUBLISH_SETTINGS, source: 'sse-table.ts' },
+};
+
 const README = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-const PROPS_SOURCE = fs.readFileSync(path.join(REPO_ROOT, 'cdk', 'sse-function.ts'), 'utf8');
 
 /** The README table row that starts with `first` (a code span), split into cells. */
 function readmeRow(first: string): string[] {
@@ -23,35 +35,41 @@ function readmeRow(first: string): string[] {
   return row.split('|').slice(1, -1).map((cell) => cell.trim());
 }
 
-/** The TSDoc comment right above `readonly <key>?:` in sse-function.ts. */
-function propDoc(key: string): string {
-  const at = PROPS_SOURCE.indexOf(`  readonly ${key}?: number;`);
-  assert.ok(at > 0, `sse-function.ts has no prop ${key}`);
-  const start = PROPS_SOURCE.lastIndexOf('/**', at);
-  return PROPS_SOURCE.slice(start, at);
+/** The TSDoc comment right above `readonly <key>?:` in `cdk/<file>`. */
+function propDoc(file: string, key: string): string {
+  const source = fs.readFileSync(path.join(REPO_ROOT, 'cdk', file), 'utf8');
+  const at = source.indexOf(`  readonly ${key}?: number;`);
+  assert.ok(at > 0, `${file} has no prop ${key}`);
+  const start = source.lastIndexOf('/**', at);
+  return source.slice(start, at);
 }
 
 describe('the function settings the CDK app sets', () => {
-  it('are exactly the variables the function reads', () => {
+  it('are exactly the variables the function and producers read, each in the group of its scope', () => {
     assert.deepEqual(
-      Object.values(ENVIRONMENT).map((v) => v.variable).sort(),
-      FUNCTION_VARIABLES.map((v) => v.variable).sort(),
+      Object.entries(SCOPES).flatMap(([scope, { environment }]) => Object.values(environment).map((v) => `${scope} ${v.variable}`)).sort(),
+      FUNCTION_VARIABLES.map((v) => `${v.scope} ${v.variable}`).sort(),
     );
+  });
+
+  it('have units the CDK app knows how to write', () => {
+    for (const variable of FUNCTION_VARIABLES) assert.ok(variable.unit in UNIT_WORDS, `${variable.variable}: unit ${JSON.stringify(variable.unit)}`);
+    assert.throws(() => unitWord({ ...FUNCTION_VARIABLES[0], unit: 'min' }), /has unit "min", which cdk\/function-settings\.ts does not know; add it to UNIT_WORDS/);
   });
 
   for (const variable of FUNCTION_VARIABLES) {
     describe(variable.variable, () => {
-      const key = variable.key as keyof typeof ENVIRONMENT;
+      const scope = SCOPES[variable.scope];
 
       it('is validated with the range the function accepts, and defaults to its default', () => {
-        const { range } = ENVIRONMENT[key];
-        assert.deepEqual([range.min, range.max], [variable.min, variable.max]);
-        assert.equal(DEFAULTS[key], variable.default);
-        assert.equal(variable.scope in { stream: 1, job: 1 } && (variable.scope === 'job') === key in JOB_ENVIRONMENT, true, 'set in the group of its scope');
+        assert.ok(scope, `scope ${variable.scope} is not one the CDK app sets`);
+        const { range } = scope.environment[variable.key];
+        assert.deepEqual([range.min, range.max, range.unit ?? ''], [variable.min, variable.max, unitWord(variable)]);
+        assert.equal(scope.defaults[variable.key], variable.default);
       });
 
       it('is documented with that range and default on its prop', () => {
-        const doc = propDoc(variable.key);
+        const doc = propDoc(scope.source, variable.key);
         assert.match(doc, new RegExp(`\\(\`${variable.variable}\`\\)`), doc);
         assert.match(doc, new RegExp(`Integer from ${variable.min} to ${variable.max}\\b`), doc);
         assert.match(doc, new RegExp(`@default ${variable.default}\\n`), doc);
@@ -60,7 +78,7 @@ describe('the function settings the CDK app sets', () => {
       it('is in the README configuration and context key tables with that range and default', () => {
         assert.deepEqual(readmeRow(variable.variable).slice(2), [`${variable.min} to ${variable.max}`, String(variable.default)]);
         const [, allowed, defaultValue] = readmeRow(`sse:${variable.key}`);
-        assert.match(allowed, new RegExp(`^integer${unitWord(variable)}, ${variable.min} to ${variable.max} \\(\`${variable.variable}\``));
+        assert.match(allowed, new RegExp(`^integer${unitWord(variable) === '' ? '' : ` ${unitWord(variable)}`}, ${variable.min} to ${variable.max} \\(\`${variable.variable}\``));
         assert.equal(defaultValue, `\`${variable.default}\``);
       });
     });
@@ -73,7 +91,3 @@ describe('the function settings the CDK app sets', () => {
     assert.deepEqual(readmeRow('interval_ms').slice(2), [`${interval.min} to ${interval.max}`, `${interval.default} (\`SSE_JOB_INTERVAL_MS\`)`]);
   });
 });
-
-function unitWord(variable: FunctionVariable): string {
-  return variable.unit === '' ? '' : ` ${variable.unit}`;
-}

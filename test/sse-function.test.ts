@@ -3,20 +3,22 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { SseFunction, type SseFunctionProps } from '../cdk/sse-function';
+import { SseTable } from '../cdk/sse-table';
 import { REPO_ROOT, buildFunction, onlyResource, testApp } from './helpers';
 
 const FUNCTION = 'AWS::Lambda::Function';
 const URL = 'AWS::Lambda::Url';
 
-/** The error SseFunction throws for these props. */
-function propsError(props: SseFunctionProps): string {
+/** The error SseFunction throws for these props; `props` may build a table in the stack. */
+function propsError(props: SseFunctionProps | ((stack: Stack) => SseFunctionProps)): string {
   const stack = new Stack(testApp(), 'Test');
   try {
-    new SseFunction(stack, 'Sse', props);
+    new SseFunction(stack, 'Sse', typeof props === 'function' ? props(stack) : props);
   } catch (error) {
     return (error as Error).message;
   }
@@ -75,6 +77,12 @@ describe('SseFunction defaults', () => {
     assert.deepEqual((policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement, [
       { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] } },
     ]);
+  });
+
+  it('reads no table: no durable variables, no DynamoDB permission', () => {
+    const variables = (onlyResource(template, FUNCTION).Properties.Environment as { Variables: Record<string, string> }).Variables;
+    assert.deepEqual(Object.keys(variables).filter((name) => /TABLE|POLL|RETENTION/.test(name)), []);
+    assert.doesNotMatch(JSON.stringify(template.toJSON()), /dynamodb/);
   });
 
   it('grants nobody at deploy and warns about nothing', () => {
@@ -250,7 +258,9 @@ describe('SseFunction rejects invalid props before building', () => {
     ['too many steps', { job: { jobSteps: 1001 } }, /job\.jobSteps must be an integer from 1 to 1000, got 1001/],
     ['interval too long', { job: { jobIntervalMs: 60_001 } }, /job\.jobIntervalMs must be an integer from 10 to 60000 \(ms\), got 60001/],
     ['job settings for a binary without the job', { binaryName: 'sse-tail', job: { jobSteps: 5 } }, /job settings apply only to a binary that mounts the progress job, and sse-tail is taken not to: set progressJob to true, or remove job/],
-    ['an environment variable the construct sets', { environment: { SSE_WINDOW_MS: '1000', TAIL_FILE: '/tmp/x' } }, /environment sets SSE_WINDOW_MS, which the construct sets from stream and job: give them there instead/],
+    ['an environment variable the construct sets', { environment: { SSE_WINDOW_MS: '1000', TAIL_FILE: '/tmp/x' } }, /environment sets SSE_WINDOW_MS, which the construct sets from stream, job, durable and streamsTable: give them there instead/],
+    ['the table\'s and polling variables in environment', { environment: { SSE_TABLE_NAME: 't', SSE_POLL_MIN_MS: '10', SSE_POLL_MAX_MS: '100' } }, /environment sets SSE_TABLE_NAME, SSE_POLL_MIN_MS, SSE_POLL_MAX_MS, which the construct sets/],
+    ['durable settings without a table', { durable: { pollMinMs: 100 } }, /durable settings apply only to a function that reads a table of durable streams: give streamsTable, or remove durable/],
     ['window too short', { stream: { windowMs: 999 } }, /stream\.windowMs must be an integer from 1000 to 900000 \(ms\), got 999/],
     ['window too long', { stream: { windowMs: 900_001 } }, /stream\.windowMs must be an integer from 1000 to 900000 \(ms\), got 900001/],
     ['margin too short', { stream: { deadlineMarginMs: 99 } }, /stream\.deadlineMarginMs must be an integer from 100 to 60000 \(ms\), got 99/],
@@ -283,5 +293,93 @@ describe('SseFunction rejects invalid props before building', () => {
   it('lists every problem at once, naming the construct', () => {
     const message = propsError({ memorySize: 1, timeout: Duration.seconds(1000) });
     assert.match(message, /^Invalid props for SseFunction at Test\/Sse; change:\n {2}- memorySize .*\n {2}- timeout /);
+  });
+});
+
+describe('SseFunction with a table of durable streams', () => {
+  /** A function reading an SseTable of the same stack. */
+  function withTable(props: SseFunctionProps = {}): { template: Template; sse: SseFunction; tableId: string } {
+    const stack = new Stack(testApp(), 'Test');
+    const table = new SseTable(stack, 'Streams');
+    const sse = new SseFunction(stack, 'Sse', { ...props, streamsTable: table });
+    const template = Template.fromStack(stack);
+    return { template, sse, tableId: Object.keys(template.findResources('AWS::DynamoDB::Table'))[0] };
+  }
+
+  it('names the table in SSE_TABLE_NAME and sets the polling at its defaults', () => {
+    const { template, sse, tableId } = withTable();
+    const variables = (onlyResource(template, FUNCTION).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    assert.deepEqual(variables.SSE_TABLE_NAME, { Ref: tableId });
+    assert.equal(variables.SSE_POLL_MIN_MS, '50');
+    assert.equal(variables.SSE_POLL_MAX_MS, '1000');
+    assert.equal(variables.SSE_RETENTION_HOURS, undefined, 'producers read the retention, not the function');
+    assert.deepEqual(sse.durableSettings, { pollMinMs: 50, pollMaxMs: 1000 });
+  });
+
+  it('may only Query that table, besides writing its logs', () => {
+    const { template, tableId } = withTable();
+    const [logGroupId] = Object.keys(template.findResources('AWS::Logs::LogGroup'));
+    const policy = onlyResource(template, 'AWS::IAM::Policy');
+    assert.deepEqual((policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement, [
+      { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] } },
+      { Action: 'dynamodb:Query', Effect: 'Allow', Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } },
+    ]);
+    assert.equal(onlyResource(template, 'AWS::DynamoDB::Table').Properties.ResourcePolicy, undefined);
+  });
+
+  it('passes the polling settings it is given, pollMinMs equal to pollMaxMs included', () => {
+    const { template, sse } = withTable({ durable: { pollMinMs: 100, pollMaxMs: 100 } });
+    template.hasResourceProperties(FUNCTION, { Environment: { Variables: Match.objectLike({ SSE_POLL_MIN_MS: '100', SSE_POLL_MAX_MS: '100' }) } });
+    assert.deepEqual(sse.durableSettings, { pollMinMs: 100, pollMaxMs: 100 });
+  });
+
+  it('keeps the defaults of polling settings left undefined', () => {
+    withTable({ durable: { pollMinMs: undefined, pollMaxMs: 5000 } }).template.hasResourceProperties(FUNCTION, {
+      Environment: { Variables: Match.objectLike({ SSE_POLL_MIN_MS: '50', SSE_POLL_MAX_MS: '5000' }) },
+    });
+  });
+
+  it('reads any table with the layout, such as an imported one', () => {
+    const stack = new Stack(testApp(), 'Test');
+    const imported = dynamodb.Table.fromTableName(stack, 'Imported', 'existing-streams');
+    const sse = new SseFunction(stack, 'Sse', { streamsTable: imported });
+    const template = Template.fromStack(stack);
+    assert.equal(sse.streamsTable, imported);
+    template.hasResourceProperties(FUNCTION, { Environment: { Variables: Match.objectLike({ SSE_TABLE_NAME: 'existing-streams' }) } });
+    const statements = (onlyResource(template, 'AWS::IAM::Policy').Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement;
+    assert.equal(statements[1].Action, 'dynamodb:Query');
+    assert.match(JSON.stringify(statements[1].Resource), /:table\/existing-streams"/);
+    assert.equal(statements.length, 2);
+  });
+
+  it('sets the durable variables for any binary, without the job\'s', () => {
+    const stack = new Stack(testApp(), 'Test');
+    const table = new SseTable(stack, 'Streams');
+    new SseFunction(stack, 'Sse', { binaryName: 'my-feed', streamsTable: table });
+    const variables = (onlyResource(Template.fromStack(stack), FUNCTION).Properties.Environment as { Variables: Record<string, string> }).Variables;
+    assert.deepEqual(Object.keys(variables).sort(), [
+      'SSE_BATCH_WINDOW_MS', 'SSE_DEADLINE_MARGIN_MS', 'SSE_HEARTBEAT_MS', 'SSE_POLL_MAX_MS', 'SSE_POLL_MIN_MS', 'SSE_RETRY_MS', 'SSE_TABLE_NAME', 'SSE_WINDOW_MS',
+    ]);
+  });
+
+  const tableCases: [string, SseFunctionProps['durable'], RegExp][] = [
+    ['a minimum poll too short', { pollMinMs: 9 }, /durable\.pollMinMs must be an integer from 10 to 10000 \(ms\), got 9/],
+    ['a minimum poll too long', { pollMinMs: 10_001 }, /durable\.pollMinMs must be an integer from 10 to 10000 \(ms\), got 10001/],
+    ['a maximum poll too short', { pollMaxMs: 99 }, /durable\.pollMaxMs must be an integer from 100 to 60000 \(ms\), got 99/],
+    ['a maximum poll too long', { pollMaxMs: 60_001 }, /durable\.pollMaxMs must be an integer from 100 to 60000 \(ms\), got 60001/],
+    ['a fractional poll', { pollMinMs: 50.5 }, /durable\.pollMinMs must be an integer from 10 to 10000 \(ms\), got 50\.5/],
+    [
+      'a minimum above the maximum',
+      { pollMinMs: 2000, pollMaxMs: 1000 },
+      /durable\.pollMinMs \(2000 ms\) must not be above durable\.pollMaxMs \(1000 ms\): the function would refuse to start; lower pollMinMs or raise pollMaxMs/,
+    ],
+    ['a minimum above the default maximum', { pollMinMs: 5000 }, /durable\.pollMinMs \(5000 ms\) must not be above durable\.pollMaxMs \(1000 ms\)/],
+  ];
+  for (const [name, durable, message] of tableCases) {
+    it(`rejects ${name}`, () => assert.match(propsError((stack) => ({ streamsTable: new SseTable(stack, 'Streams'), durable })), message));
+  }
+
+  it('compares minimum and maximum only when both are valid on their own', () => {
+    assert.doesNotMatch(propsError((stack) => ({ streamsTable: new SseTable(stack, 'Streams'), durable: { pollMinMs: 20_000, pollMaxMs: 100 } })), /must not be above/);
   });
 });

@@ -14,11 +14,14 @@
 # templates differ from the arm64 default only in `Architectures`; the
 # arm64 template itself is covered by the assertion tests.
 #
-# Five configurations are linted: the defaults (left in ./cdk.out for a
-# look), every IAM option (resource-policy grants, CORS, reserved
-# concurrency, every stream setting), a public URL, an internal plain-HTTP
-# ALB in a new isolated VPC, and an internet-facing HTTPS ALB with OIDC
-# login (a dummy certificate ARN and secret name: synth resolves neither).
+# Six configurations are linted: the defaults (left in ./cdk.out for a
+# look; they include the durable streams table), every IAM option
+# (resource-policy grants, CORS, reserved concurrency, every stream
+# setting), every durable streams option (publisher roles in the table's
+# resource policy, a table removed with the stack, retention and polling), a
+# public URL without the table, an internal plain-HTTP ALB in a new isolated
+# VPC, and an internet-facing HTTPS ALB with OIDC login (a dummy
+# certificate ARN and secret name: synth resolves neither).
 #
 # Ignored cfn-lint rules, each with its reason:
 #   W3005  CDK adds DependsOn from the function to its role and the role's
@@ -55,7 +58,10 @@ synth "$variants_dir/iam" \
   -c sse:memory=512 -c sse:timeout=900 -c sse:logRetentionDays=365 \
   -c sse:retryMs=1000 -c sse:jobSteps=100 -c sse:jobIntervalMs=100 \
   -c sse:windowMs=60000 -c sse:deadlineMarginMs=3000 -c sse:heartbeatMs=10000
-synth "$variants_dir/public" -c sse:authType=NONE -c sse:reservedConcurrency=5
+synth "$variants_dir/durable" \
+  -c sse:publisherRoleArns=arn:aws:iam::123456789012:role/producer,arn:aws:iam::210987654321:role/other-producer \
+  -c sse:tableRemovalPolicy=destroy -c sse:retentionHours=168 -c sse:pollMinMs=20 -c sse:pollMaxMs=5000
+synth "$variants_dir/public" -c sse:authType=NONE -c sse:reservedConcurrency=5 -c sse:durableStreams=false
 synth "$variants_dir/alb-internal" \
   -c sse:alb=true -c sse:albAllowedCidrs=10.0.0.0/8 -c sse:albAllowPlainHttp=true
 synth "$variants_dir/alb-oidc" \

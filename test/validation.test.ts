@@ -12,7 +12,10 @@ import {
   checkIntegerInRange,
   checkInvoker,
   checkMarginFitsTimeout,
+  checkRoleArn,
   checkStackName,
+  checkStreamName,
+  checkTableName,
   invokerKind,
 } from '../cdk/validation';
 
@@ -58,6 +61,43 @@ describe('invokers', () => {
     for (const bad of ['12345678901', '1234567890123', 'arn:aws:iam::123456789012:user/alice', 'arn:aws:iam::123456789012:role/', 'arn:aws:sts::123456789012:assumed-role/r/s', '*']) {
       assert.equal(invokerKind(bad), undefined, bad);
       assert.match(checkInvoker(bad) ?? '', /^must be a 12-digit AWS account id or an IAM role ARN/, bad);
+    }
+  });
+});
+
+describe('checkRoleArn', () => {
+  it('accepts role ARNs of any partition, with paths', () => {
+    for (const arn of ['arn:aws:iam::123456789012:role/producer', 'arn:aws:iam::123456789012:role/team/ci/producer', 'arn:aws-us-gov:iam::123456789012:role/p']) {
+      assert.equal(checkRoleArn(arn), undefined, arn);
+    }
+  });
+
+  it('rejects account ids, users and sessions, saying what is allowed', () => {
+    for (const bad of ['123456789012', 'arn:aws:iam::123456789012:user/alice', 'arn:aws:sts::123456789012:assumed-role/r/s', 'arn:aws:iam::123456789012:role/', '*']) {
+      assert.equal(checkRoleArn(bad), `must be an IAM role ARN (arn:aws:iam::123456789012:role/name), got ${JSON.stringify(bad)}`);
+    }
+  });
+});
+
+describe('checkTableName', () => {
+  it('follows DynamoDB', () => {
+    assert.equal(checkTableName('abc'), undefined);
+    assert.equal(checkTableName('Sse_streams-1.prod'), undefined);
+    assert.equal(checkTableName('a'.repeat(255)), undefined);
+    for (const bad of ['ab', 'a'.repeat(256), 'my table', 'streams/1']) {
+      assert.match(checkTableName(bad) ?? '', /^must be 3 to 255 of A-Z a-z 0-9 _ \. - \(DynamoDB's rule for table names\), got /, bad);
+    }
+  });
+});
+
+describe('checkStreamName', () => {
+  it('follows the function\'s rule for stream names', () => {
+    assert.equal(checkStreamName('demo'), undefined);
+    assert.equal(checkStreamName('a'), undefined);
+    assert.equal(checkStreamName('Build-42_log.v2'), undefined);
+    assert.equal(checkStreamName('a'.repeat(128)), undefined);
+    for (const bad of ['', 'a'.repeat(129), 'my stream', "it's", 'a/b']) {
+      assert.match(checkStreamName(bad) ?? '', /^must be 1 to 128 of A-Z a-z 0-9 - _ \. \(a durable stream's name\), got /, bad);
     }
   });
 });

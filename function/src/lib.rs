@@ -47,6 +47,7 @@
 #![deny(clippy::all)]
 #![warn(missing_debug_implementations)]
 
+pub mod durable;
 mod front;
 mod handler;
 mod logging;

@@ -1,7 +1,11 @@
-//! The demo function: the simulated progress job at `/events`, and `/health`.
+//! The function: the simulated progress job at `/events`, durable streams at
+//! `/streams/{name}` when `SSE_TABLE_NAME` names their table, and `/health`.
 
 use lambda_runtime::tracing;
-use lambda_sse::{Handler, Router, Settings, sources::job::JobSource};
+use lambda_sse::{
+    Handler, Router, Settings,
+    sources::{durable::DurableSource, job::JobSource},
+};
 use std::process::ExitCode;
 
 #[tokio::main(flavor = "current_thread")]
@@ -15,7 +19,17 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let router = Router::new().route("/events", job).health("/health");
+    let mut router = Router::new().route("/events", job).health("/health");
+    // Set and not empty, as `durable::table_name_from_env` reads it.
+    if std::env::var(lambda_sse::durable::TABLE_NAME_VARIABLE).is_ok_and(|name| !name.is_empty()) {
+        match DurableSource::from_env() {
+            Ok(streams) => router = router.route("/streams/{name}", streams),
+            Err(error) => {
+                tracing::error!(%error, "invalid settings; the function cannot start");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     match lambda_sse::serve(Handler::new(router, settings)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

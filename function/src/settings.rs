@@ -19,7 +19,7 @@ pub struct Variable {
     pub range: RangeInclusive<u32>,
     /// Its value when unset.
     pub default: u32,
-    /// `ms`, or empty for a count.
+    /// `ms`, `h`, or empty for a count.
     pub unit: &'static str,
     /// What it sets, as the README's configuration table says it.
     pub meaning: &'static str,
@@ -238,7 +238,13 @@ mod tests {
         let scoped = VARIABLES
             .iter()
             .map(|v| ("stream", *v))
-            .chain(crate::sources::job::VARIABLES.iter().map(|v| ("job", *v)));
+            .chain(crate::sources::job::VARIABLES.iter().map(|v| ("job", *v)))
+            .chain(
+                crate::sources::durable::VARIABLES
+                    .iter()
+                    .map(|v| ("durable", *v)),
+            )
+            .chain([("publish", &crate::durable::RETENTION_HOURS)]);
         let variables: Vec<serde_json::Value> = scoped
             .map(|(scope, v)| {
                 serde_json::json!({
@@ -253,8 +259,27 @@ mod tests {
                 })
             })
             .collect();
+        use crate::durable::{self, StreamName, item};
+        let durable_layout = serde_json::json!({
+            "tableVariable": durable::TABLE_NAME_VARIABLE,
+            "partitionKey": item::STREAM,
+            "sortKey": item::SEQ,
+            "timeToLiveAttribute": item::EXPIRES,
+            "tableName": {
+                "minLength": durable::TABLE_NAME_LEN.start(),
+                "maxLength": durable::TABLE_NAME_LEN.end(),
+                "punctuation": durable::TABLE_NAME_PUNCTUATION,
+            },
+            "streamName": {
+                "minLength": 1,
+                "maxLength": StreamName::MAX_LEN,
+                "punctuation": StreamName::PUNCTUATION,
+            },
+            "maxDataBytes": durable::MAX_DATA_BYTES,
+        });
         let json = serde_json::json!({
-            "about": "Generated from function/src/settings.rs (scope stream) and function/src/sources/job.rs (scope job) by the test `the_cdk_app_reads_the_same_settings`; do not edit. Regenerate with: LAMBDA_SSE_WRITE_SETTINGS=1 cargo test -p lambda-sse --lib settings",
+            "durable": durable_layout,
+            "about": "Generated from function/src/settings.rs (scope stream), function/src/sources/job.rs (scope job) function/src/sources/durable.rs (scope durable) and function/src/durable/publish.rs (scope publish), and the durable streams' layout from function/src/durable/, by the test `the_cdk_app_reads_the_same_settings`; do not edit. Regenerate with: LAMBDA_SSE_WRITE_SETTINGS=1 cargo test -p lambda-sse --lib settings",
             "variables": variables,
         });
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../cdk/function-settings.json");

@@ -871,3 +871,98 @@ async fn the_example_source_follows_a_growing_file_across_windows() {
         "after the end line the source said 204"
     );
 }
+
+/// A durable stream through the emulator and a local DynamoDB: a standard
+/// EventSource subscribes before the producer starts, follows it across
+/// at least three 1 s windows while it publishes, gets every event once and
+/// in order, and stops at the 204 after the final event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_eventsource_follows_a_durable_stream_across_windows() {
+    use lambda_sse::durable::{Publisher, StreamName};
+    let _turn = ONE_EMULATOR_AT_A_TIME.lock().await;
+    let local = support::dynamo::LocalDynamo::start().await;
+    let mut args = vec![
+        "--env-var".to_owned(),
+        format!("SSE_WINDOW_MS={WINDOW_MS}"),
+        "--env-var".to_owned(),
+        "SSE_POLL_MIN_MS=20".to_owned(),
+        "--env-var".to_owned(),
+        "SSE_POLL_MAX_MS=200".to_owned(),
+    ];
+    for (name, value) in local.env() {
+        args.extend(["--env-var".to_owned(), format!("{name}={value}")]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let emulator = Emulator::spawn(&args);
+    emulator.wait_until_healthy().await;
+
+    let url = emulator.url("/streams/deploy-7");
+    let follower = tokio::spawn({
+        let script = emulator.crate_dir().join("tests/clients/follow.mjs");
+        async move {
+            Command::new("node")
+                .arg(&script)
+                .args([url.as_str(), "60000"])
+                .stdin(Stdio::null())
+                .output()
+                .await
+                .expect("node runs")
+        }
+    });
+    // The subscriber comes first; the producer starts a moment later.
+    sleep(Duration::from_millis(500)).await;
+    let publisher = Publisher::new(local.table());
+    let stream = StreamName::new("deploy-7").unwrap();
+    let mut ids = vec![];
+    for n in 1..=12 {
+        ids.push(
+            publisher
+                .append(&stream, "message", &format!("step {n}"))
+                .await
+                .unwrap(),
+        );
+        sleep(Duration::from_millis(300)).await;
+    }
+    ids.push(
+        publisher
+            .append_final(&stream, "complete", "done")
+            .await
+            .unwrap(),
+    );
+
+    let output = follower.await.unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", emulator.output());
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let received: Vec<(&str, &str)> = lines
+        .iter()
+        .filter(|l| l["type"] == "message" || l["type"] == "complete")
+        .map(|l| (l["id"].as_str().unwrap(), l["data"].as_str().unwrap()))
+        .collect();
+    let expected: Vec<String> = (1..=12)
+        .map(|n| format!("step {n}"))
+        .chain(["done".to_owned()])
+        .collect();
+    assert_eq!(
+        received,
+        ids.iter()
+            .map(String::as_str)
+            .zip(expected.iter().map(String::as_str))
+            .collect::<Vec<_>>(),
+        "every event once, in order:\n{stdout}"
+    );
+    let opens = lines.iter().filter(|l| l["type"] == "open").count();
+    assert!(
+        opens >= 3,
+        "at least three responses, got {opens}:\n{stdout}"
+    );
+    let last = lines.last().unwrap();
+    assert_eq!(
+        (last["type"].as_str(), last["code"].as_u64()),
+        (Some("closed"), Some(204)),
+        "{stdout}"
+    );
+}

@@ -1,3 +1,4 @@
 //! Sources that ship with the library.
 
+pub mod durable;
 pub mod job;
