@@ -42,6 +42,11 @@ impl LocalDynamo {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        assert_eq!(
+            listening_addresses(port),
+            ["127.0.0.1"],
+            "dynalite listens on loopback only"
+        );
         let local = Self {
             process,
             endpoint: format!("http://127.0.0.1:{port}"),
@@ -73,4 +78,25 @@ impl LocalDynamo {
             ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
         ]
     }
+}
+
+/// The addresses listening on `port` (IPv4, from /proc/net/tcp), as
+/// `a.b.c.d`: proof that a local server listens on loopback only.
+pub fn listening_addresses(port: u16) -> Vec<String> {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (local, state) = (fields.get(1)?, fields.get(3)?);
+            let (address, hex_port) = local.split_once(':')?;
+            // 0A: LISTEN.
+            if *state != "0A" || u16::from_str_radix(hex_port, 16).ok()? != port {
+                return None;
+            }
+            let raw = u32::from_str_radix(address, 16).ok()?;
+            Some(std::net::Ipv4Addr::from(raw.swap_bytes()).to_string())
+        })
+        .collect()
 }
