@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Streams Server-Sent Events from the deployed Function URL, signed with SigV4.
+# Streams Server-Sent Events from the deployed Function URL (or the REST API),
+# signed with SigV4.
 #
 #   bin/stream.sh [options] [PATH]
 #
@@ -11,7 +12,13 @@
 # Options:
 #   --stack NAME           read FunctionUrl and Region from this stack's outputs
 #                          (default: SseStreamStack; needs the AWS CLI)
-#   --url URL              the Function URL (skips the stack lookup when --region is given too)
+#   --url URL              the Function URL or REST API URL (skips the stack lookup when
+#                          --region is given too)
+#   --rest-api             stream through the stack's REST API (output RestApiUrl, deployed
+#                          with -c sse:restApi=true and IAM authorization), signed for execute-api
+#   --service NAME         the service to sign for: lambda or execute-api (default: execute-api
+#                          for --rest-api or a https://<id>.execute-api.<region>.amazonaws.com
+#                          URL, lambda otherwise)
 #   --region REGION        the region to sign for
 #   --profile NAME         AWS CLI profile for the lookup and for credentials
 #   --last-event-id ID     resume after this event id (sends Last-Event-ID)
@@ -26,11 +33,13 @@ set -euo pipefail
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 die() { echo "stream.sh: $*" >&2; exit 2; }
 
-stack="SseStreamStack" url="" region="" profile="" last_event_id="" path="events"
+stack="SseStreamStack" url="" region="" profile="" last_event_id="" path="events" rest_api="" service=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --stack) stack="${2:?--stack needs a value}"; shift 2 ;;
     --url) url="${2:?--url needs a value}"; shift 2 ;;
+    --rest-api) rest_api=1; shift ;;
+    --service) service="${2:?--service needs a value}"; shift 2 ;;
     --region) region="${2:?--region needs a value}"; shift 2 ;;
     --profile) profile="${2:?--profile needs a value}"; shift 2 ;;
     --last-event-id) last_event_id="${2:?--last-event-id needs a value}"; shift 2 ;;
@@ -55,9 +64,21 @@ stack_output() {
   printf '%s' "$value"
 }
 
-if [[ -z "$url" ]]; then url="$(stack_output FunctionUrl)"; fi
+case "$service" in
+  "" | lambda | execute-api) ;;
+  *) die "--service must be lambda or execute-api, got $service" ;;
+esac
+if [[ -z "$url" ]]; then
+  if [[ -n "$rest_api" ]]; then url="$(stack_output RestApiUrl)"; else url="$(stack_output FunctionUrl)"; fi
+fi
 if [[ -z "$region" ]]; then region="$(stack_output Region)"; fi
 url="${url%/}/"
+
+# A REST API (its execute-api URL, or --rest-api) is signed for execute-api, a Function URL for lambda.
+execute_api_url='^https://[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/'
+if [[ -z "$service" ]]; then
+  if [[ -n "$rest_api" || "$url" =~ $execute_api_url ]]; then service="execute-api"; else service="lambda"; fi
+fi
 
 if [[ -z "${AWS_ACCESS_KEY_ID:-}" || -z "${AWS_SECRET_ACCESS_KEY:-}" ]]; then
   creds="$(aws_cli "credentials (none in the environment)" configure export-credentials --format env-no-export)" ||
@@ -133,7 +154,7 @@ fi
   printf 'user = "%s:%s"\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"
   if [[ -n "${AWS_SESSION_TOKEN:-}" ]]; then printf 'header = "x-amz-security-token: %s"\n' "$AWS_SESSION_TOKEN"; fi
 } | exec curl --no-buffer --silent --show-error --fail-with-body \
-  --aws-sigv4 "aws:amz:${region}:lambda" \
+  --aws-sigv4 "aws:amz:${region}:${service}" \
   --config - \
   -H 'Accept: text/event-stream' \
   ${last_event_id:+-H "Last-Event-ID: ${last_event_id}"} \

@@ -11,7 +11,9 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type { SseAlbOidcOptions, SseAlbOptions } from './sse-alb';
+import { DEFAULT_REST_API_THROTTLE_BURST, DEFAULT_REST_API_THROTTLE_RATE, type SseRestApiAuthorization, type SseRestApiOptions } from './sse-rest-api';
 import {
   DEFAULT_DURABLE_SETTINGS,
   DEFAULT_LOG_RETENTION,
@@ -32,11 +34,15 @@ import {
   LIMITS,
   checkAcmCertificateArn,
   checkCorsOrigin,
+  checkDomainName,
   checkHttpsUrl,
   checkIntegerInRange,
   checkInvoker,
   checkIpv4Cidr,
+  checkOAuthScope,
   checkSecretNameOrArn,
+  checkUserPoolArn,
+  checkWebAclArn,
   checkRoleArn,
   checkStackName,
   describeRange,
@@ -51,6 +57,8 @@ export interface AppSettings {
   readonly sseFunction: SseFunctionProps;
   /** The ALB, when `-c sse:alb=true`. */
   readonly alb?: SseAlbOptions;
+  /** The REST API, when `-c sse:restApi=true`. */
+  readonly restApi?: SseRestApiOptions;
   /** The table of durable streams; false on `-c sse:durableStreams=false`. */
   readonly streamsTable: SseTableProps | false;
 }
@@ -72,6 +80,8 @@ const AUTH_TYPES: Record<string, lambda.FunctionUrlAuthType> = {
   NONE: lambda.FunctionUrlAuthType.NONE,
 };
 const BOOLEANS: Record<string, boolean> = { true: true, false: false };
+const REST_API_ENDPOINT_TYPES: Record<string, apigateway.EndpointType> = { regional: apigateway.EndpointType.REGIONAL, edge: apigateway.EndpointType.EDGE };
+const REST_API_AUTHORIZATIONS: Record<string, SseRestApiAuthorization> = { iam: 'iam', cognito: 'cognito', none: 'none' };
 const TABLE_REMOVAL_POLICIES: Record<string, RemovalPolicy> = { retain: RemovalPolicy.RETAIN, destroy: RemovalPolicy.DESTROY };
 const RETENTION_DAYS: readonly number[] = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
 
@@ -116,6 +126,20 @@ export const CONTEXT_KEYS: readonly ContextKey[] = [
   { key: 'sse:albOidcUserInfoEndpoint', allowed: 'an https:// URL', defaultValue: '(none)' },
   { key: 'sse:albOidcClientId', allowed: 'the OAuth client id', defaultValue: '(none)' },
   { key: 'sse:albOidcClientSecretName', allowed: 'name or ARN of a Secrets Manager secret holding the client secret', defaultValue: '(none)' },
+  { key: 'sse:restApi', allowed: 'true | false', defaultValue: 'false' },
+  { key: 'sse:restApiEndpointType', allowed: `${Object.keys(REST_API_ENDPOINT_TYPES).join(' | ')} (edge needs sse:restApiAllowEdge=true)`, defaultValue: 'regional' },
+  { key: 'sse:restApiAllowEdge', allowed: 'true | false (true warns at synth: 30 s idle timeout)', defaultValue: 'false' },
+  { key: 'sse:restApiAuth', allowed: `${Object.keys(REST_API_AUTHORIZATIONS).join(' | ')} (cognito needs sse:restApiUserPoolArn; none needs sse:restApiAllowUnauthenticated=true)`, defaultValue: 'iam' },
+  { key: 'sse:restApiAllowUnauthenticated', allowed: 'true | false (true warns at synth)', defaultValue: 'false' },
+  { key: 'sse:restApiUserPoolArn', allowed: 'a Cognito user pool ARN; with sse:restApiAuth=cognito only', defaultValue: '(none)' },
+  { key: 'sse:restApiScopes', allowed: 'comma-separated OAuth scopes (https://sse.example.com/read); with sse:restApiAuth=cognito only', defaultValue: '(none: ID tokens)' },
+  { key: 'sse:restApiApiKey', allowed: 'true | false: an API key and a usage plan that throttles it', defaultValue: 'false' },
+  { key: 'sse:restApiThrottleRate', allowed: describeRange(LIMITS.restApiThrottleRate), defaultValue: String(DEFAULT_REST_API_THROTTLE_RATE) },
+  { key: 'sse:restApiThrottleBurst', allowed: describeRange(LIMITS.restApiThrottleBurst), defaultValue: String(DEFAULT_REST_API_THROTTLE_BURST) },
+  { key: 'sse:restApiDomainName', allowed: 'a DNS name (sse.example.com); needs sse:restApiCertificateArn', defaultValue: '(none)' },
+  { key: 'sse:restApiCertificateArn', allowed: 'an ACM certificate ARN for the domain: the API\'s region (regional) or us-east-1 (edge)', defaultValue: '(none)' },
+  { key: 'sse:restApiWebAclArn', allowed: 'a regional WAFv2 web ACL ARN in the API\'s region', defaultValue: '(none)' },
+  { key: 'sse:restApiCloudWatchRole', allowed: 'true | false: let the stack set the account\'s API Gateway CloudWatch Logs role (shared by every API in the account and region; kept on destroy)', defaultValue: 'false' },
 ];
 
 /** The `sse:albOidc*` keys and the option each sets; all or none must be given. */
@@ -133,6 +157,9 @@ const DURABLE_OPTION_KEYS: readonly string[] = ['sse:retentionHours', 'sse:pollM
 
 /** Keys that configure the ALB and so need `sse:alb=true`. */
 const ALB_OPTION_KEYS = CONTEXT_KEYS.map((k) => k.key).filter((key) => key.startsWith('sse:alb') && key !== 'sse:alb');
+
+/** Keys that configure the REST API and so need `sse:restApi=true`. */
+const REST_API_OPTION_KEYS = CONTEXT_KEYS.map((k) => k.key).filter((key) => key.startsWith('sse:restApi') && key !== 'sse:restApi');
 
 const KNOWN_KEYS = new Set(CONTEXT_KEYS.map((k) => k.key));
 
@@ -181,6 +208,7 @@ export function readAppSettings(context: Readonly<Record<string, unknown>>): App
       durable,
     },
     alb: readAlbOptions(context, reader, problems),
+    restApi: readRestApiOptions(context, reader, problems),
     streamsTable,
   };
 
@@ -265,6 +293,36 @@ function readAlbOptions(context: Readonly<Record<string, unknown>>, reader: Cont
     allowPlainHttp: reader.oneOf('sse:albAllowPlainHttp', BOOLEANS),
     idleTimeout: idleTimeoutSeconds === undefined ? undefined : Duration.seconds(idleTimeoutSeconds),
     oidc,
+  };
+}
+
+/**
+ * The REST API options, when `sse:restApi=true`; undefined otherwise. A REST
+ * API key without `sse:restApi=true` is a problem: it would be silently ignored.
+ */
+function readRestApiOptions(context: Readonly<Record<string, unknown>>, reader: ContextReader, problems: string[]): SseRestApiOptions | undefined {
+  const enabled = reader.oneOf('sse:restApi', BOOLEANS) ?? false;
+  if (!enabled) {
+    const given = REST_API_OPTION_KEYS.filter((key) => context[key] !== undefined);
+    if (given.length > 0) {
+      problems.push(`${given.join(', ')} configure${given.length === 1 ? 's' : ''} the REST API, which is off: add -c sse:restApi=true, or remove ${given.length === 1 ? 'it' : 'them'}`);
+    }
+    return undefined;
+  }
+  return {
+    endpointType: reader.oneOf('sse:restApiEndpointType', REST_API_ENDPOINT_TYPES),
+    allowEdge: reader.oneOf('sse:restApiAllowEdge', BOOLEANS),
+    authorization: reader.oneOf('sse:restApiAuth', REST_API_AUTHORIZATIONS),
+    allowUnauthenticated: reader.oneOf('sse:restApiAllowUnauthenticated', BOOLEANS),
+    userPoolArn: reader.text('sse:restApiUserPoolArn', checkUserPoolArn),
+    oauthScopes: reader.list('sse:restApiScopes', checkOAuthScope),
+    apiKey: reader.oneOf('sse:restApiApiKey', BOOLEANS),
+    throttlingRateLimit: reader.integer('sse:restApiThrottleRate', LIMITS.restApiThrottleRate),
+    throttlingBurstLimit: reader.integer('sse:restApiThrottleBurst', LIMITS.restApiThrottleBurst),
+    domainName: reader.text('sse:restApiDomainName', checkDomainName),
+    certificateArn: reader.text('sse:restApiCertificateArn', (arn) => checkAcmCertificateArn(arn, 'the API\'s region (us-east-1 for edge)')),
+    webAclArn: reader.text('sse:restApiWebAclArn', checkWebAclArn),
+    cloudWatchRole: reader.oneOf('sse:restApiCloudWatchRole', BOOLEANS),
   };
 }
 

@@ -325,6 +325,8 @@ export class SseFunction extends Construct {
   public readonly functionUrl: lambda.FunctionUrl;
   /** The function's log group; the role may write here and nowhere else. */
   public readonly logGroup: logs.LogGroup;
+  /** How long the log group keeps logs; fronts (`SseRestApi`) keep theirs as long. */
+  public readonly logRetention: logs.RetentionDays;
   /** The function's execution role. */
   public readonly role: iam.Role;
   /** Who may call the URL. */
@@ -384,8 +386,9 @@ export class SseFunction extends Construct {
     this.streamsTable = streamsTable;
     this.durableSettings = durableSettings;
 
+    this.logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? DEFAULT_LOG_RETENTION,
+      retention: this.logRetention,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
     });
 
@@ -487,18 +490,60 @@ export class SseFunction extends Construct {
    * curl before 8.0 signs it as written, and AWS sorts it.
    */
   public curlCommand(urlPath = 'events'): string {
-    if (this.authType === lambda.FunctionUrlAuthType.NONE) {
-      return Fn.join('', ['curl -N ', this.url, urlPath]);
-    }
-    const region = Stack.of(this).region;
-    return Fn.join('', [
-      'curl -N --aws-sigv4 "aws:amz:',
-      region,
-      ':lambda" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" ${AWS_SESSION_TOKEN:+-H} ${AWS_SESSION_TOKEN:+"x-amz-security-token: $AWS_SESSION_TOKEN"} ',
-      this.url,
+    return curlCommand({
+      url: this.url,
       urlPath,
-    ]);
+      sigv4Service: this.authType === lambda.FunctionUrlAuthType.NONE ? undefined : 'lambda',
+      region: Stack.of(this).region,
+    });
   }
+}
+
+/** What `curlCommand` builds a command from. */
+export interface CurlCommandOptions {
+  /** The base URL, ending in `/` (may be a token). */
+  readonly url: string;
+  /** The path after it, no leading slash; a query must be sorted by name. */
+  readonly urlPath: string;
+  /**
+   * The service to sign for with SigV4 (`lambda` for a Function URL,
+   * `execute-api` for an API Gateway API).
+   *
+   * @default - not signed
+   */
+  readonly sigv4Service?: string;
+  /** The region to sign for (may be a token). */
+  readonly region: string;
+  /**
+   * More header arguments, as they go on the command line, e.g.
+   * `-H "x-api-key: $SSE_API_KEY"`.
+   *
+   * @default - none
+   */
+  readonly headers?: string[];
+}
+
+/**
+ * A ready-to-paste `curl` command, for bash, zsh or any POSIX shell. When
+ * signed, it uses the caller's credentials from the environment: the
+ * `x-amz-security-token` header is sent only when `AWS_SESSION_TOKEN` is
+ * set, because curl signs a header given with an empty value but does not
+ * send it, and the signature then fails (403) for long-term keys. A query
+ * in the path must be sorted by name: curl before 8.0 signs it as written,
+ * and AWS sorts it.
+ */
+export function curlCommand(options: CurlCommandOptions): string {
+  const headers = (options.headers ?? []).map((header) => `${header} `).join('');
+  if (options.sigv4Service === undefined) {
+    return Fn.join('', [`curl -N ${headers}`, options.url, options.urlPath]);
+  }
+  return Fn.join('', [
+    'curl -N --aws-sigv4 "aws:amz:',
+    options.region,
+    `:${options.sigv4Service}" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \${AWS_SESSION_TOKEN:+-H} \${AWS_SESSION_TOKEN:+"x-amz-security-token: $AWS_SESSION_TOKEN"} ${headers}`,
+    options.url,
+    options.urlPath,
+  ]);
 }
 
 interface CheckedProps {

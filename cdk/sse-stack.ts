@@ -2,6 +2,7 @@ import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SseAlb, type SseAlbOptions } from './sse-alb';
 import { SseFunction, type SseFunctionProps } from './sse-function';
+import { SseRestApi, type SseRestApiOptions } from './sse-rest-api';
 import { SseTable, type SseTableProps } from './sse-table';
 import { checkStreamName } from './validation';
 
@@ -25,6 +26,15 @@ export interface SseStreamStackProps extends StackProps {
    */
   readonly alb?: SseAlbOptions;
   /**
+   * Adds an API Gateway REST API in front of the function, streaming
+   * (Lambda proxy integrations with response streaming): Cognito or API-key
+   * callers, stage throttling, a WAF, a custom domain and access logs. The
+   * Function URL stays as it is.
+   *
+   * @default - no REST API: only the streaming Function URL
+   */
+  readonly restApi?: SseRestApiOptions;
+  /**
    * The table of durable streams: the function serves `/streams/{name}`
    * from it, and producers append to it. `false` leaves it out (the function
    * then serves no `/streams/{name}`). The function gets it as
@@ -44,6 +54,8 @@ export class SseStreamStack extends Stack {
   public readonly sseFunction: SseFunction;
   /** The ALB, when `alb` was given. */
   public readonly alb?: SseAlb;
+  /** The REST API, when `restApi` was given. */
+  public readonly restApi?: SseRestApi;
   /** The table of durable streams, unless `streamsTable` was false. */
   public readonly streamsTable?: SseTable;
 
@@ -102,6 +114,39 @@ export class SseStreamStack extends Stack {
         description: 'ALB URL (buffered: one batch window of events per answer); GET <url>/events, GET <url>/health. With a certificate, point your domain at this name',
         value: this.alb.url,
       });
+    }
+
+    if (props.restApi) {
+      this.restApi = new SseRestApi(this, 'RestApi', { ...props.restApi, sseFunction: this.sseFunction });
+      const paths = this.restApi.paths.map((p) => `GET <url>${p.replace('{name}', '<name>')}`).join(', ');
+      new CfnOutput(this, 'RestApiUrl', {
+        description: `REST API URL on its stage (streamed through API Gateway); ${paths}`,
+        value: this.restApi.url,
+      });
+      new CfnOutput(this, 'RestApiCurlCommand', {
+        description: {
+          iam: 'Streams /events through the REST API, signed for execute-api; uses AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN from the environment',
+          cognito: 'Streams /events through the REST API; set SSE_TOKEN to a token of the user pool (an access token with the scopes, else an ID token)',
+          none: 'Streams /events through the REST API (no authorization)',
+        }[this.restApi.authorization] + (this.restApi.apiKey ? '; set SSE_API_KEY to the key\'s value (aws apigateway get-api-key --include-value --api-key <RestApiKeyId>)' : ''),
+        value: this.restApi.curlCommand('events'),
+      });
+      if (this.restApi.apiKey) {
+        new CfnOutput(this, 'RestApiKeyId', {
+          description: 'Id of the REST API\'s key; its value: aws apigateway get-api-key --include-value --api-key <id> --query value --output text',
+          value: this.restApi.apiKey.keyId,
+        });
+      }
+      if (this.restApi.domain) {
+        new CfnOutput(this, 'RestApiDomainUrl', {
+          description: 'The REST API on its custom domain (the stage is mapped at the root); point the domain\'s DNS at RestApiDomainTarget',
+          value: this.restApi.domainUrl!,
+        });
+        new CfnOutput(this, 'RestApiDomainTarget', {
+          description: 'DNS name to point the custom domain at (CNAME, or a Route 53 alias)',
+          value: this.restApi.domain.domainNameAliasDomainName,
+        });
+      }
     }
   }
 

@@ -31,6 +31,12 @@ export const LIMITS = {
   albIdleTimeoutSeconds: { min: 1, max: 4_000, unit: 's' },
   /** Days the ALB access logs are kept before the bucket's lifecycle rule deletes them. */
   accessLogRetentionDays: { min: 1, unit: 'days' },
+  /** A REST API integration's timeout: up to 15 minutes with response streaming (whole seconds here). */
+  restApiIntegrationTimeoutSeconds: { min: 1, max: 900, unit: 's' },
+  /** A REST API stage's steady request rate; API Gateway's default account quota is 10000 requests per second. */
+  restApiThrottleRate: { min: 1, max: 10_000, unit: 'requests per second' },
+  /** A REST API stage's burst; API Gateway's default account quota is 5000 requests. */
+  restApiThrottleBurst: { min: 1, max: 5_000, unit: 'requests' },
 } as const satisfies Record<string, IntegerRange>;
 
 /** Describes a range as a user reads it: "an integer from 128 to 10240 (MB)". */
@@ -178,11 +184,91 @@ export function checkIpv4Cidr(cidr: string): string | undefined {
 
 const ACM_CERTIFICATE_ARN = /^arn:aws(?:-[a-z]+)*:acm:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** An ACM certificate ARN, as an HTTPS listener takes it. */
-export function checkAcmCertificateArn(arn: string): string | undefined {
+/**
+ * An ACM certificate ARN, as an HTTPS listener or an API Gateway domain
+ * takes it; `where` says which region it must be in.
+ */
+export function checkAcmCertificateArn(arn: string, where = "the ALB's region"): string | undefined {
   return ACM_CERTIFICATE_ARN.test(arn)
     ? undefined
-    : `must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>) in the ALB's region, got ${JSON.stringify(arn)}`;
+    : `must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>) in ${where}, got ${JSON.stringify(arn)}`;
+}
+
+/** The region named in an ARN (its fourth field), or undefined when there is none. */
+export function regionOfArn(arn: string): string | undefined {
+  const region = arn.split(':')[3];
+  return region ? region : undefined;
+}
+
+const USER_POOL_ARN = /^arn:aws(?:-[a-z]+)*:cognito-idp:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:userpool\/[a-z]{2}(?:-[a-z]+)+-\d_[0-9A-Za-z]+$/;
+
+/** A Cognito user pool ARN, as an API Gateway authorizer takes it. */
+export function checkUserPoolArn(arn: string): string | undefined {
+  return USER_POOL_ARN.test(arn)
+    ? undefined
+    : `must be a Cognito user pool ARN (arn:aws:cognito-idp:<region>:<account>:userpool/<region>_<id>), got ${JSON.stringify(arn)}`;
+}
+
+/**
+ * An OAuth scope as a Cognito resource server defines it
+ * (`<resource server>/<scope>`, or a standard scope like `openid`):
+ * printable ASCII without spaces, quotes or backslashes.
+ */
+export function checkOAuthScope(scope: string): string | undefined {
+  return /^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/.test(scope)
+    ? undefined
+    : `must be an OAuth scope like https://api.example.com/read or openid (no spaces, quotes or backslashes), got ${JSON.stringify(scope)}`;
+}
+
+const WEB_ACL_ARN = /^arn:aws(?:-[a-z]+)*:wafv2:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:regional\/webacl\/[\w-]{1,128}\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A regional WAFv2 web ACL ARN, as an API Gateway stage is associated with it. */
+export function checkWebAclArn(arn: string): string | undefined {
+  return WEB_ACL_ARN.test(arn)
+    ? undefined
+    : `must be a regional WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<uuid>) in the API's region, got ${JSON.stringify(arn)}`;
+}
+
+/** A DNS name a custom domain can be: lowercase labels, at least two, no wildcard. */
+export function checkDomainName(name: string): string | undefined {
+  const label = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+  return name.length <= 253 && new RegExp(`^(?:${label}\\.)+${label}$`).test(name)
+    ? undefined
+    : `must be a lowercase DNS name like sse.example.com (no scheme, path, wildcard or trailing dot), got ${JSON.stringify(name)}`;
+}
+
+/** API Gateway's rule for stage names. */
+export function checkStageName(name: string): string | undefined {
+  return /^[A-Za-z0-9_-]{1,128}$/.test(name)
+    ? undefined
+    : `must be 1 to 128 of A-Z a-z 0-9 _ - (API Gateway's rule for stage names), got ${JSON.stringify(name)}`;
+}
+
+/**
+ * A proxy drops a connection that sends nothing for its idle timeout; the
+ * function's heartbeat comment is what a quiet stream sends, so it must come
+ * well inside it: at most half, so that one late heartbeat (a cold start, a
+ * slow poll) does not lose the stream.
+ */
+export function checkHeartbeatFitsIdleTimeout(heartbeatMs: number, idleTimeoutSeconds: number, front: string): string | undefined {
+  const idleMs = idleTimeoutSeconds * 1000;
+  return heartbeatMs * 2 <= idleMs
+    ? undefined
+    : `must be at most half ${front}'s idle timeout (${idleTimeoutSeconds} s, so at most ${idleMs / 2} ms), got ${heartbeatMs} ms: ` +
+      `a quiet stream would be dropped between two heartbeats; lower the heartbeat`;
+}
+
+/**
+ * A streamed response ends at min(window, timeout - margin); an integration
+ * timeout shorter than that would cut every long response before the
+ * function ends it with its `reconnect` event.
+ */
+export function checkIntegrationTimeoutFitsResponse(integrationTimeoutSeconds: number, responseMs: number): string | undefined {
+  const timeoutMs = integrationTimeoutSeconds * 1000;
+  return timeoutMs >= responseMs
+    ? undefined
+    : `(${integrationTimeoutSeconds} s = ${timeoutMs} ms) must be at least as long as one response (min(window, timeout - deadline margin) = ${responseMs} ms): ` +
+      'API Gateway would cut every long response before the function ends it cleanly; raise the integration timeout or lower the window';
 }
 
 /** An absolute https URL, as OIDC issuers and endpoints must be. */

@@ -5,10 +5,11 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { buildSseApp } from '../cdk/sse-app';
-import { CDK_JSON_CONTEXT, CERTIFICATE_ARN, OIDC_CONTEXT, REPO_ROOT, testOutdir } from './helpers';
+import { CDK_JSON_CONTEXT, CERTIFICATE_ARN, OIDC_CONTEXT, REPO_ROOT, USER_POOL_ARN, WEB_ACL_ARN, testOutdir } from './helpers';
 
 const CDK_JSON: { app: string } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8'));
 
@@ -68,10 +69,34 @@ describe('the app with cdk-nag AwsSolutionsChecks', () => {
       'sse:albAllowedCidrs': '203.0.113.0/24',
       'sse:albAllowPlainHttp': 'true',
     }],
+    ['a REST API with its defaults (IAM)', { 'sse:restApi': 'true' }],
+    ['a REST API with Cognito, an API key, a custom domain and a web ACL', {
+      'sse:restApi': 'true',
+      'sse:restApiAuth': 'cognito',
+      'sse:restApiUserPoolArn': USER_POOL_ARN,
+      'sse:restApiScopes': 'https://sse.example.com/read',
+      'sse:restApiApiKey': 'true',
+      'sse:restApiThrottleRate': '10',
+      'sse:restApiThrottleBurst': '20',
+      'sse:restApiDomainName': 'sse.example.com',
+      'sse:restApiCertificateArn': CERTIFICATE_ARN,
+      'sse:restApiWebAclArn': WEB_ACL_ARN,
+    }],
+    ['an open EDGE REST API that sets the account\'s CloudWatch role', {
+      'sse:restApi': 'true',
+      'sse:restApiAuth': 'none',
+      'sse:restApiAllowUnauthenticated': 'true',
+      'sse:restApiEndpointType': 'edge',
+      'sse:restApiAllowEdge': 'true',
+      'sse:restApiCloudWatchRole': 'true',
+      'sse:durableStreams': 'false',
+    }],
   ];
   const expectedWarnings = (context: Record<string, unknown>): string[] => [
     ...(context['sse:authType'] === 'NONE' ? ['Annotation::lambda-sse:publicFunctionUrl'] : []),
     ...(context['sse:albAllowUnauthenticatedInternetFacing'] === 'true' ? ['Annotation::lambda-sse:unauthenticatedInternetFacingAlb'] : []),
+    ...(context['sse:restApiAllowUnauthenticated'] === 'true' ? ['Annotation::lambda-sse:unauthenticatedRestApi'] : []),
+    ...(context['sse:restApiAllowEdge'] === 'true' ? ['Annotation::lambda-sse:edgeRestApi'] : []),
   ];
   for (const [name, context] of variants) {
     it(`synthesizes ${name} with no unacknowledged finding (a public URL or an unauthenticated ALB only warns)`, () => {
@@ -104,6 +129,17 @@ describe('the ALB acknowledgements are scoped', () => {
     assert.throws(() => sseApp.synth(), /Validation failed/);
     const report: ValidationReport = JSON.parse(fs.readFileSync(path.join(sseApp.outdir, 'validation-report.json'), 'utf8'));
     assert.deepEqual(report.pluginReports.flatMap((r) => r.violations.map((v) => v.ruleName)), ['AwsSolutions-EC23']);
+  });
+});
+
+describe('the REST API acknowledgements are scoped', () => {
+  it('still fails synth on an unauthorized method nobody opted into', () => {
+    const sseApp = app({ 'sse:restApi': 'true' });
+    const stack = buildSseApp(sseApp);
+    stack.restApi!.api.root.addResource('open').addMethod('GET', new apigateway.MockIntegration(), { authorizationType: apigateway.AuthorizationType.NONE });
+    assert.throws(() => sseApp.synth(), /Validation failed/);
+    const report: ValidationReport = JSON.parse(fs.readFileSync(path.join(sseApp.outdir, 'validation-report.json'), 'utf8'));
+    assert.deepEqual(report.pluginReports.flatMap((r) => r.violations.map((v) => v.ruleName)).sort(), ['AwsSolutions-APIG4', 'AwsSolutions-COG4']);
   });
 });
 
@@ -231,6 +267,28 @@ describe('the app reads its context', () => {
     const alb = { 'sse:alb': 'true', 'sse:albAllowedCidrs': '10.0.0.0/8', 'sse:albAllowPlainHttp': 'true' };
     assert.doesNotThrow(() => buildSseApp(app({ 'sse:timeout': '10', 'sse:batchWindowMs': '9000' })));
     assert.throws(() => buildSseApp(app({ ...alb, 'sse:timeout': '10', 'sse:batchWindowMs': '9000' })), /stream\.batchWindowMs plus the deadline margin \(9000 ms \+ 2000 ms\) must be shorter than the timeout \(10 s = 10000 ms\)/);
+  });
+
+  it('adds the REST API on sse:restApi=true next to the Function URL, and prints its URL and signed curl', () => {
+    const template = Template.fromStack(buildSseApp(app({ 'sse:restApi': 'true', 'sse:restApiThrottleRate': '5' })));
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+    template.resourceCountIs('AWS::Lambda::Url', 1);
+    template.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 100 })] });
+    const outputs = template.toJSON().Outputs;
+    assert.deepEqual(Object.keys(outputs).sort(), ['CurlCommand', 'FunctionName', 'FunctionUrl', 'PublishCommand', 'Region', 'RestApiCurlCommand', 'RestApiUrl', 'StreamCurlCommand', 'TableName']);
+    assert.match(JSON.stringify(outputs.RestApiCurlCommand.Value), /--aws-sigv4 \\"aws:amz:",\{"Ref":"AWS::Region"\},":execute-api\\"/);
+  });
+
+  it('fails synth on a REST API key without sse:restApi=true, and on a Cognito API without its pool', () => {
+    assert.throws(() => buildSseApp(app({ 'sse:restApiApiKey': 'true' })), /sse:restApiApiKey configures the REST API, which is off: add -c sse:restApi=true, or remove it/);
+    assert.throws(() => buildSseApp(app({ 'sse:restApi': 'true', 'sse:restApiAuth': 'cognito' })), /authorization cognito needs userPoolArn: .*\(-c sse:restApiUserPoolArn=arn:aws:cognito-idp:\.\.\.\)/);
+  });
+
+  it('fails synth when the heartbeat does not fit an EDGE API\'s idle timeout', () => {
+    assert.throws(
+      () => buildSseApp(app({ 'sse:restApi': 'true', 'sse:restApiEndpointType': 'edge', 'sse:restApiAllowEdge': 'true', 'sse:heartbeatMs': '16000' })),
+      /the function's stream\.heartbeatMs must be at most half an EDGE REST API's idle timeout \(30 s, so at most 15000 ms\), got 16000 ms/,
+    );
   });
 
   it('fails before building anything on a bad key', () => {

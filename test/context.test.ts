@@ -6,7 +6,8 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { CONTEXT_KEYS, readAppSettings } from '../cdk/context';
-import { CDK_JSON_CONTEXT, CERTIFICATE_ARN, OIDC, OIDC_CONTEXT, REPO_ROOT } from './helpers';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import { CDK_JSON_CONTEXT, CERTIFICATE_ARN, OIDC, OIDC_CONTEXT, REPO_ROOT, USER_POOL_ARN, WEB_ACL_ARN } from './helpers';
 
 /** The message readAppSettings throws for this context. */
 function contextError(context: Record<string, unknown>): string {
@@ -35,6 +36,7 @@ describe('readAppSettings', () => {
       batchWindowMs: undefined,
     });
     assert.equal(settings.alb, undefined);
+    assert.equal(settings.restApi, undefined);
   });
 
   it('ignores keys that belong to CDK: feature flags, aws:cdk:*, cached lookups', () => {
@@ -168,6 +170,51 @@ describe('readAppSettings: the ALB', () => {
     assert.deepEqual(alb.oidc, OIDC);
   });
 
+  it('adds no REST API without sse:restApi, or with sse:restApi=false', () => {
+    assert.equal(readAppSettings({ 'sse:restApi': 'false' }).restApi, undefined);
+    assert.equal(readAppSettings({ 'sse:restApi': false }).restApi, undefined);
+  });
+
+  it('reads sse:restApi=true alone as every REST API default', () => {
+    const restApi = readAppSettings({ 'sse:restApi': 'true' }).restApi!;
+    assert.deepEqual(Object.values(restApi).filter((v) => v !== undefined), []);
+  });
+
+  it('reads every REST API key, as -c and as cdk.json writes them', () => {
+    const restApi = readAppSettings({
+      'sse:restApi': true,
+      'sse:restApiEndpointType': 'edge',
+      'sse:restApiAllowEdge': 'true',
+      'sse:restApiAuth': 'cognito',
+      'sse:restApiAllowUnauthenticated': false,
+      'sse:restApiUserPoolArn': USER_POOL_ARN,
+      'sse:restApiScopes': 'https://sse.example.com/read, openid',
+      'sse:restApiApiKey': 'true',
+      'sse:restApiThrottleRate': '20',
+      'sse:restApiThrottleBurst': 40,
+      'sse:restApiDomainName': 'sse.example.com',
+      'sse:restApiCertificateArn': CERTIFICATE_ARN,
+      'sse:restApiWebAclArn': WEB_ACL_ARN,
+      'sse:restApiCloudWatchRole': 'true',
+    }).restApi;
+    assert.deepEqual(restApi, {
+      endpointType: apigateway.EndpointType.EDGE,
+      allowEdge: true,
+      authorization: 'cognito',
+      allowUnauthenticated: false,
+      userPoolArn: USER_POOL_ARN,
+      oauthScopes: ['https://sse.example.com/read', 'openid'],
+      apiKey: true,
+      throttlingRateLimit: 20,
+      throttlingBurstLimit: 40,
+      domainName: 'sse.example.com',
+      certificateArn: CERTIFICATE_ARN,
+      webAclArn: WEB_ACL_ARN,
+      cloudWatchRole: true,
+    });
+    assert.deepEqual(readAppSettings({ 'sse:restApi': 'true', 'sse:restApiScopes': ['openid'] }).restApi!.oauthScopes, ['openid']);
+  });
+
   it('takes a client secret ARN', () => {
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:sse/oidc-AbCdEf';
     const alb = readAppSettings({ 'sse:alb': 'true', 'sse:albCertificateArn': CERTIFICATE_ARN, ...OIDC_CONTEXT, 'sse:albOidcClientSecretName': arn }).alb!;
@@ -246,13 +293,35 @@ describe('readAppSettings rejects', () => {
       'sse:pollMinMs, sse:publisherRoleArns configure the durable streams table, which sse:durableStreams=false leaves out: remove them, or set -c sse:durableStreams=true',
     ],
     ['one durable key with sse:durableStreams=false', { 'sse:durableStreams': false, 'sse:retentionHours': '48' }, 'sse:retentionHours configures the durable streams table, which sse:durableStreams=false leaves out: remove it, or set -c sse:durableStreams=true'],
+    ['sse:restApi that is not a boolean', { 'sse:restApi': 'on' }, '-c sse:restApi=on: must be one of true, false'],
+    ['a REST API key without sse:restApi=true', { 'sse:restApiAuth': 'cognito' }, 'sse:restApiAuth configures the REST API, which is off: add -c sse:restApi=true, or remove it'],
+    [
+      'REST API keys with sse:restApi=false',
+      { 'sse:restApi': 'false', 'sse:restApiApiKey': 'true', 'sse:restApiWebAclArn': WEB_ACL_ARN },
+      'sse:restApiApiKey, sse:restApiWebAclArn configure the REST API, which is off: add -c sse:restApi=true, or remove them',
+    ],
+    ['an unknown endpoint type', { 'sse:restApi': 'true', 'sse:restApiEndpointType': 'private' }, '-c sse:restApiEndpointType=private: must be one of regional, edge'],
+    ['an endpoint type in capitals', { 'sse:restApi': 'true', 'sse:restApiEndpointType': 'REGIONAL' }, '-c sse:restApiEndpointType=REGIONAL: must be one of regional, edge'],
+    ['a non-boolean edge opt-in', { 'sse:restApi': 'true', 'sse:restApiAllowEdge': 'yes' }, '-c sse:restApiAllowEdge=yes: must be one of true, false'],
+    ['an unknown authorization', { 'sse:restApi': 'true', 'sse:restApiAuth': 'AWS_IAM' }, '-c sse:restApiAuth=AWS_IAM: must be one of iam, cognito, none'],
+    ['a non-boolean unauthenticated opt-in', { 'sse:restApi': 'true', 'sse:restApiAllowUnauthenticated': '1' }, '-c sse:restApiAllowUnauthenticated=1: must be one of true, false'],
+    ['a user pool id instead of its ARN', { 'sse:restApi': 'true', 'sse:restApiUserPoolArn': 'eu-west-1_AbCdEf123' }, '-c sse:restApiUserPoolArn=eu-west-1_AbCdEf123: must be a Cognito user pool ARN'],
+    ['a scope with a quote', { 'sse:restApi': 'true', 'sse:restApiScopes': 'openid,"read"' }, '-c sse:restApiScopes=openid,"read": must be an OAuth scope'],
+    ['a non-boolean API key', { 'sse:restApi': 'true', 'sse:restApiApiKey': 'my-key' }, '-c sse:restApiApiKey=my-key: must be one of true, false'],
+    ['a rate of 0', { 'sse:restApi': 'true', 'sse:restApiThrottleRate': '0' }, '-c sse:restApiThrottleRate=0: must be an integer from 1 to 10000 (requests per second), got 0'],
+    ['a fractional rate', { 'sse:restApi': 'true', 'sse:restApiThrottleRate': '0.5' }, '-c sse:restApiThrottleRate=0.5: must be an integer from 1 to 10000 (requests per second)'],
+    ['a burst over 5000', { 'sse:restApi': 'true', 'sse:restApiThrottleBurst': '5001' }, '-c sse:restApiThrottleBurst=5001: must be an integer from 1 to 5000 (requests), got 5001'],
+    ['a domain with a scheme', { 'sse:restApi': 'true', 'sse:restApiDomainName': 'https://sse.example.com' }, '-c sse:restApiDomainName=https://sse.example.com: must be a lowercase DNS name like sse.example.com'],
+    ['a certificate that is not an ACM ARN', { 'sse:restApi': 'true', 'sse:restApiCertificateArn': 'cert' }, '-c sse:restApiCertificateArn=cert: must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>) in the API\'s region (us-east-1 for edge)'],
+    ['a web ACL that is not an ARN', { 'sse:restApi': 'true', 'sse:restApiWebAclArn': 'my-acl' }, '-c sse:restApiWebAclArn=my-acl: must be a regional WAFv2 web ACL ARN'],
+    ['a non-boolean CloudWatch role', { 'sse:restApi': 'true', 'sse:restApiCloudWatchRole': 'create' }, '-c sse:restApiCloudWatchRole=create: must be one of true, false'],
   ];
   for (const [name, context, expected] of cases) {
     it(name, () => assert.ok(contextError(context).includes(expected), contextError(context)));
   }
 
   it('an unknown sse: key, listing the keys the app reads', () => {
-    assert.match(contextError({ 'sse:memroy': '256' }), /unknown context key sse:memroy; this app reads sse:stackName, sse:architecture, .*sse:jobIntervalMs, sse:windowMs, sse:deadlineMarginMs, sse:heartbeatMs, sse:batchWindowMs, sse:durableStreams, sse:retentionHours, sse:pollMinMs, sse:pollMaxMs, sse:tableRemovalPolicy, sse:publisherRoleArns, sse:alb, sse:albInternetFacing, .*sse:albOidcClientSecretName$/m);
+    assert.match(contextError({ 'sse:memroy': '256' }), /unknown context key sse:memroy; this app reads sse:stackName, sse:architecture, .*sse:jobIntervalMs, sse:windowMs, sse:deadlineMarginMs, sse:heartbeatMs, sse:batchWindowMs, sse:durableStreams, sse:retentionHours, sse:pollMinMs, sse:pollMaxMs, sse:tableRemovalPolicy, sse:publisherRoleArns, sse:alb, sse:albInternetFacing, .*sse:albOidcClientSecretName, sse:restApi, sse:restApiEndpointType, .*sse:restApiCloudWatchRole$/m);
   });
 
   it('a known key typed without its prefix', () => {
@@ -260,6 +329,7 @@ describe('readAppSettings rejects', () => {
     assert.match(contextError({ windowMs: '60000' }), /context key windowMs is not read by this app; did you mean sse:windowMs\?/);
     assert.match(contextError({ alb: 'true' }), /context key alb is not read by this app; did you mean sse:alb\?/);
     assert.match(contextError({ pollMinMs: '20' }), /context key pollMinMs is not read by this app; did you mean sse:pollMinMs\?/);
+    assert.match(contextError({ restApi: 'true' }), /context key restApi is not read by this app; did you mean sse:restApi\?/);
   });
 
   it('every problem in one message', () => {
@@ -310,6 +380,24 @@ describe('CONTEXT_KEYS: the ALB', () => {
     for (const key of [
       'sse:albInternetFacing', 'sse:albAllowUnauthenticatedInternetFacing', 'sse:albAllowedCidrs', 'sse:albCertificateArn', 'sse:albAllowPlainHttp',
       'sse:albOidcIssuer', 'sse:albOidcAuthorizationEndpoint', 'sse:albOidcTokenEndpoint', 'sse:albOidcUserInfoEndpoint', 'sse:albOidcClientId', 'sse:albOidcClientSecretName',
+    ]) {
+      assert.ok(rows[key], `${key} is not documented`);
+    }
+  });
+});
+
+describe('CONTEXT_KEYS: the REST API', () => {
+  it('lists every REST API key, with allowed values and defaults', () => {
+    const rows = Object.fromEntries(CONTEXT_KEYS.map(({ key, allowed, defaultValue }) => [key, { allowed, defaultValue }]));
+    assert.deepEqual(rows['sse:restApi'], { allowed: 'true | false', defaultValue: 'false' });
+    assert.deepEqual(rows['sse:restApiEndpointType'], { allowed: 'regional | edge (edge needs sse:restApiAllowEdge=true)', defaultValue: 'regional' });
+    assert.deepEqual(rows['sse:restApiAuth'], { allowed: 'iam | cognito | none (cognito needs sse:restApiUserPoolArn; none needs sse:restApiAllowUnauthenticated=true)', defaultValue: 'iam' });
+    assert.deepEqual(rows['sse:restApiThrottleRate'], { allowed: 'an integer from 1 to 10000 (requests per second)', defaultValue: '50' });
+    assert.deepEqual(rows['sse:restApiThrottleBurst'], { allowed: 'an integer from 1 to 5000 (requests)', defaultValue: '100' });
+    assert.equal(rows['sse:restApiCloudWatchRole'].defaultValue, 'false');
+    for (const key of [
+      'sse:restApiAllowEdge', 'sse:restApiAllowUnauthenticated', 'sse:restApiUserPoolArn', 'sse:restApiScopes', 'sse:restApiApiKey',
+      'sse:restApiDomainName', 'sse:restApiCertificateArn', 'sse:restApiWebAclArn',
     ]) {
       assert.ok(rows[key], `${key} is not documented`);
     }

@@ -49,6 +49,12 @@ export function onlyResource(template: Template, type: string): { Properties: Re
 /** A well-formed ACM certificate ARN for ALB tests (nothing is looked up). */
 export const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
 
+/** A well-formed Cognito user pool ARN for REST API tests (nothing is looked up). */
+export const USER_POOL_ARN = 'arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf123';
+
+/** A well-formed regional WAFv2 web ACL ARN for REST API tests. */
+export const WEB_ACL_ARN = 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/sse/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
+
 /** An OIDC provider for ALB tests, as construct props. */
 export const OIDC = {
   issuer: 'https://login.example.com',
@@ -85,16 +91,16 @@ export interface Verifier {
 
 /**
  * `test/sigv4_verifier.py` (botocore's SigV4) on 127.0.0.1 in front of
- * `upstream`, for service `lambda` in `region`: answers 403 to any request
- * whose signature AWS would refuse. Needs botocore in .venv (`npm test`
+ * `upstream`, for `service` (`lambda` unless told) in `region`: answers 403
+ * to any request whose signature AWS would refuse. Needs botocore in .venv (`npm test`
  * installs it).
  */
-export async function startVerifier(upstream: string, region: string): Promise<Verifier> {
+export async function startVerifier(upstream: string, region: string, service = 'lambda'): Promise<Verifier> {
   const python = path.join(REPO_ROOT, '.venv', 'bin', 'python');
   if (!fs.existsSync(python)) throw new Error(`${python} is missing: run npm test (or source scripts/ensure-tools.sh && ensure_python_tools) to install botocore`);
   const child = spawn(python, [
     path.join(REPO_ROOT, 'test', 'sigv4_verifier.py'),
-    '--upstream', upstream, '--region', region, '--service', 'lambda',
+    '--upstream', upstream, '--region', region, '--service', service,
     '--credentials', `${VERIFIER_KEY}:${VERIFIER_SECRET}`,
     '--credentials', `${VERIFIER_TEMPORARY_KEY}:${VERIFIER_SECRET}:${VERIFIER_TOKEN}`,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });

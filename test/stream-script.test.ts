@@ -40,6 +40,7 @@ describe('bin/stream.sh', () => {
     fs.writeFileSync(path.join(fakeBin, 'aws'), `#!/usr/bin/env bash
 echo "$*" >> "${awsLog}"
 case "$*" in
+  *describe-stacks*RestApiUrl*) echo "${baseUrl}live/" ;;
   *describe-stacks*FunctionUrl*) echo "${baseUrl}" ;;
   *describe-stacks*Region*) echo "eu-west-1" ;;
   *"configure export-credentials --format env-no-export"*)
@@ -110,6 +111,51 @@ esac
     assert.equal(result.code, 22);
     assert.equal(result.stdout, '{"Message":"Forbidden"}');
     assert.match(result.stderr, /403/);
+  });
+
+  it('streams through the REST API on --rest-api: reads RestApiUrl and signs for execute-api', async () => {
+    fs.rmSync(awsLog, { force: true });
+    seen.length = 0;
+    const result = await run(['--rest-api', 'streams/demo'], { AWS_ACCESS_KEY_ID: 'AKIDFROMENV', AWS_SECRET_ACCESS_KEY: 'envsecret' });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, BODY);
+    const [request] = seen;
+    assert.equal(request.url, '/live/streams/demo');
+    assert.match(String(request.headers.authorization), /Credential=AKIDFROMENV\/\d{8}\/eu-west-1\/execute-api\/aws4_request/);
+    assert.ok(awsCalls().some((c) => c.includes("OutputKey=='RestApiUrl'")), awsCalls().join('\n'));
+    assert.ok(!awsCalls().some((c) => c.includes('FunctionUrl')));
+  });
+
+  it('signs for the service given with --service', async () => {
+    seen.length = 0;
+    const result = await run(['--url', baseUrl, '--region', 'eu-west-1', '--service', 'execute-api'], { AWS_ACCESS_KEY_ID: 'A', AWS_SECRET_ACCESS_KEY: 'B' });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(String(seen[0].headers.authorization), /\/eu-west-1\/execute-api\/aws4_request/);
+    const refused = await run(['--url', baseUrl, '--region', 'eu-west-1', '--service', 's3'], { AWS_ACCESS_KEY_ID: 'A', AWS_SECRET_ACCESS_KEY: 'B' });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--service must be lambda or execute-api, got s3/);
+  });
+
+  it('signs an execute-api URL for execute-api and a Function URL for lambda, by the URL alone', async () => {
+    // A stand-in curl that prints how it was called: the real hosts are not reachable from a test.
+    const fakeCurl = fs.mkdtempSync(path.join(os.tmpdir(), 'sse-fake-curl-'));
+    try {
+      fs.writeFileSync(path.join(fakeCurl, 'curl'), '#!/usr/bin/env bash\nif [[ "$1" == --help ]]; then echo "--fail-with-body"; exit 0; fi\nprintf "%s\\n" "$@"\n', { mode: 0o755 });
+      const call = async (url: string): Promise<string> => {
+        const result = await run(['--url', url, '--region', 'eu-west-1'], { AWS_ACCESS_KEY_ID: 'A', AWS_SECRET_ACCESS_KEY: 'B', PATH: `${fakeCurl}:${fakeBin}:${process.env.PATH}` });
+        assert.equal(result.code, 0, result.stderr);
+        return result.stdout;
+      };
+      const restApi = await call('https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/live');
+      assert.ok(restApi.includes('aws:amz:eu-west-1:execute-api\n'), restApi);
+      assert.ok(restApi.includes('https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/live/events\n'), restApi);
+      const functionUrl = await call('https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/');
+      assert.ok(functionUrl.includes('aws:amz:eu-west-1:lambda\n'), functionUrl);
+      const customDomain = await call('https://sse.example.com/');
+      assert.ok(customDomain.includes('aws:amz:eu-west-1:lambda\n'), 'a custom domain needs --service execute-api');
+    } finally {
+      fs.rmSync(fakeCurl, { recursive: true, force: true });
+    }
   });
 
   it('rejects an unknown option with a pointer to --help', async () => {

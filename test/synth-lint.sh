@@ -14,14 +14,17 @@
 # templates differ from the arm64 default only in `Architectures`; the
 # arm64 template itself is covered by the assertion tests.
 #
-# Six configurations are linted: the defaults (left in ./cdk.out for a
+# Eight configurations are linted: the defaults (left in ./cdk.out for a
 # look; they include the durable streams table), every IAM option
 # (resource-policy grants, CORS, reserved concurrency, every stream
 # setting), every durable streams option (publisher roles in the table's
 # resource policy, a table removed with the stack, retention and polling), a
 # public URL without the table, an internal plain-HTTP ALB in a new isolated
-# VPC, and an internet-facing HTTPS ALB with OIDC login (a dummy
-# certificate ARN and secret name: synth resolves neither).
+# VPC, an internet-facing HTTPS ALB with OIDC login (a dummy
+# certificate ARN and secret name: synth resolves neither), the streaming
+# REST API with its defaults (IAM, REGIONAL, stage `live`), and the REST
+# API with a Cognito authorizer (dummy user pool ARN), an API key and usage
+# plan, a custom domain (dummy certificate) and a web ACL (dummy ARN).
 #
 # Ignored cfn-lint rules, each with its reason:
 #   W3005  CDK adds DependsOn from the function to its role and the role's
@@ -73,6 +76,15 @@ synth "$variants_dir/alb-oidc" \
   -c sse:albOidcUserInfoEndpoint=https://login.example.com/oauth2/userinfo \
   -c sse:albOidcClientId=sse-alb -c sse:albOidcClientSecretName=sse/alb-oidc-client-secret \
   -c sse:batchWindowMs=10000 -c sse:albIdleTimeout=30
+synth "$variants_dir/rest-api" -c sse:restApi=true
+synth "$variants_dir/rest-api-cognito" \
+  -c sse:restApi=true -c sse:restApiAuth=cognito \
+  -c sse:restApiUserPoolArn=arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbCdEf123 \
+  -c sse:restApiScopes=https://sse.example.com/read -c sse:restApiApiKey=true \
+  -c sse:restApiThrottleRate=20 -c sse:restApiThrottleBurst=40 \
+  -c sse:restApiDomainName=sse.example.com \
+  -c sse:restApiCertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d \
+  -c sse:restApiWebAclArn=arn:aws:wafv2:us-east-1:123456789012:regional/webacl/sse/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d
 
 echo "==> cfn-lint $(cfn-lint --version | cut -d' ' -f2)" >&2
 cfn-lint --ignore-checks W3005 -- "$root"/cdk.out/*.template.json "$variants_dir"/*/*.template.json

@@ -5,8 +5,16 @@ import {
   checkAcmCertificateArn,
   checkBatchWindowFitsTimeout,
   checkCorsOrigin,
+  checkDomainName,
+  checkHeartbeatFitsIdleTimeout,
   checkHttpsUrl,
   checkIdleTimeoutFitsBatchWindow,
+  checkIntegrationTimeoutFitsResponse,
+  checkOAuthScope,
+  checkStageName,
+  checkUserPoolArn,
+  checkWebAclArn,
+  regionOfArn,
   checkIpv4Cidr,
   checkSecretNameOrArn,
   checkIntegerInRange,
@@ -212,5 +220,62 @@ describe('checkSecretNameOrArn', () => {
     assert.match(checkSecretNameOrArn('my secret') ?? '', /^must be a Secrets Manager secret name/);
     assert.match(checkSecretNameOrArn('') ?? '', /^must be a Secrets Manager secret name/);
     assert.match(checkSecretNameOrArn('arn:aws:s3:::bucket') ?? '', /^must be a Secrets Manager secret ARN/);
+  });
+});
+
+describe('the REST API checks', () => {
+  it('checkUserPoolArn accepts a user pool ARN, not its id or another service', () => {
+    assert.equal(checkUserPoolArn('arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf123'), undefined);
+    for (const bad of ['eu-west-1_AbCdEf123', 'arn:aws:cognito-identity:eu-west-1:123456789012:identitypool/x', 'arn:aws:cognito-idp:eu-west-1:123456789012:userpool/']) {
+      assert.match(checkUserPoolArn(bad) ?? '', /^must be a Cognito user pool ARN/, bad);
+    }
+  });
+
+  it('checkOAuthScope accepts resource-server and standard scopes, not spaces or quotes', () => {
+    assert.equal(checkOAuthScope('https://sse.example.com/read'), undefined);
+    assert.equal(checkOAuthScope('openid'), undefined);
+    for (const bad of ['read write', '"read"', '', 'a\\b']) assert.match(checkOAuthScope(bad) ?? '', /^must be an OAuth scope/, bad);
+  });
+
+  it('checkWebAclArn accepts a regional web ACL only', () => {
+    assert.equal(checkWebAclArn('arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/sse/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d'), undefined);
+    assert.match(checkWebAclArn('arn:aws:wafv2:us-east-1:123456789012:global/webacl/sse/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d') ?? '', /^must be a regional WAFv2 web ACL ARN/);
+  });
+
+  it('checkDomainName accepts lowercase DNS names, not URLs, wildcards or single labels', () => {
+    assert.equal(checkDomainName('sse.example.com'), undefined);
+    assert.equal(checkDomainName('a-b.c.example.co.uk'), undefined);
+    for (const bad of ['https://sse.example.com', '*.example.com', 'localhost', 'SSE.example.com', 'sse.example.com.', '-a.example.com']) {
+      assert.match(checkDomainName(bad) ?? '', /^must be a lowercase DNS name/, bad);
+    }
+  });
+
+  it('checkStageName follows API Gateway\'s rule', () => {
+    assert.equal(checkStageName('live'), undefined);
+    assert.match(checkStageName('my stage') ?? '', /^must be 1 to 128 of A-Z a-z 0-9 _ -/);
+    assert.match(checkStageName('') ?? '', /^must be 1 to 128/);
+  });
+
+  it('checkHeartbeatFitsIdleTimeout allows at most half the idle timeout', () => {
+    assert.equal(checkHeartbeatFitsIdleTimeout(15_000, 30, 'an EDGE REST API'), undefined);
+    assert.equal(
+      checkHeartbeatFitsIdleTimeout(15_001, 30, 'an EDGE REST API'),
+      'must be at most half an EDGE REST API\'s idle timeout (30 s, so at most 15000 ms), got 15001 ms: a quiet stream would be dropped between two heartbeats; lower the heartbeat',
+    );
+  });
+
+  it('checkIntegrationTimeoutFitsResponse needs the timeout to cover one response', () => {
+    assert.equal(checkIntegrationTimeoutFitsResponse(120, 120_000), undefined);
+    assert.match(checkIntegrationTimeoutFitsResponse(119, 120_000) ?? '', /^\(119 s = 119000 ms\) must be at least as long as one response/);
+  });
+
+  it('regionOfArn reads the fourth field', () => {
+    assert.equal(regionOfArn('arn:aws:acm:us-east-1:123456789012:certificate/x'), 'us-east-1');
+    assert.equal(regionOfArn('arn:aws:iam::123456789012:role/x'), undefined);
+  });
+
+  it('checkAcmCertificateArn names the region the certificate must be in', () => {
+    assert.match(checkAcmCertificateArn('cert', 'us-east-1 (EDGE)') ?? '', / in us-east-1 \(EDGE\), got "cert"$/);
+    assert.match(checkAcmCertificateArn('cert') ?? '', / in the ALB's region, got "cert"$/);
   });
 });

@@ -75,7 +75,9 @@ impl Handler {
         };
         // Measured now, after the source opened: its time comes off the deadline.
         let plan = match front {
-            Front::FunctionUrl => {
+            // A REST API response lasts at most 15 minutes: the window's
+            // own maximum (SSE_WINDOW_MS), and Lambda's.
+            Front::FunctionUrl | Front::RestApi => {
                 ResponsePlan::streamed(&self.settings, request.until_deadline(), source.resumable())
             }
             // A batch ends at its window and the client resumes from its id;

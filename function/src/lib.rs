@@ -7,7 +7,8 @@
 //! is quiet, responses that end on their own before a window or the
 //! invocation's deadline with a `reconnect` block (the client resumes with
 //! `Last-Event-ID`), in-band `error` events, streamed answers through a
-//! Function URL and buffered ones (at most 1 MB) through an ALB, start and
+//! Function URL or an API Gateway REST API and buffered ones (at most 1 MB)
+//! through an ALB, start and
 //! end log lines, and clients that hang up.
 //!
 //! ```no_run

@@ -18,6 +18,14 @@ pub enum Caller {
         /// The caller's ARN (a user, or an assumed role's session).
         arn: String,
     },
+    /// A caller an API Gateway authorizer accepted (a REST API method with a
+    /// Cognito user pool or a Lambda authorizer).
+    Authorized {
+        /// Who: a Cognito token's `sub`, or a Lambda authorizer's `principalId`.
+        principal_id: Option<String>,
+        /// A Cognito token's claims, or a Lambda authorizer's context, as text.
+        claims: std::collections::BTreeMap<String, String>,
+    },
 }
 
 /// An HTTP request as a source sees it.

@@ -8,7 +8,7 @@ use crate::response::{Body, HttpResponse};
 use aws_lambda_events::{alb::AlbTargetGroupResponse, encodings::Body as AlbBody};
 use bytes::BytesMut;
 use futures_util::StreamExt;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::HeaderMap;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -32,7 +32,7 @@ pub(super) fn read(payload: Value) -> Result<(Front, Request), UnsupportedEvent>
     let multi_value = request.multi_value_headers.is_some();
     // The ALB passes query values as the client sent them, still
     // percent-encoded, so joining them gives back a raw query string.
-    let mut query: Vec<String> = name_value_pairs(
+    let mut query: Vec<String> = super::name_value_pairs(
         request.multi_value_query_string_parameters,
         request.query_string_parameters,
     )
@@ -41,17 +41,8 @@ pub(super) fn read(payload: Value) -> Result<(Front, Request), UnsupportedEvent>
     .collect();
     // HashMap order varies; sorted, a request always meets the same error first.
     query.sort();
-    let pairs = name_value_pairs(request.multi_value_headers, request.headers);
-    let mut headers = HeaderMap::new();
-    for (name, value) in pairs {
-        // A header that is not valid HTTP cannot be one this function reads.
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
-            headers.append(name, value);
-        }
-    }
+    let pairs = super::name_value_pairs(request.multi_value_headers, request.headers);
+    let headers = super::header_map(pairs);
     Ok((
         Front::Alb { multi_value },
         Request {
@@ -64,22 +55,6 @@ pub(super) fn read(payload: Value) -> Result<(Front, Request), UnsupportedEvent>
             caller: Caller::Anonymous,
         },
     ))
-}
-
-/// The pairs of an ALB map, from its multi-value form when the target group
-/// sends that (every value of a repeated name), else from its single-value form.
-fn name_value_pairs(
-    multi: Option<HashMap<String, Vec<String>>>,
-    single: Option<HashMap<String, String>>,
-) -> Vec<(String, String)> {
-    match (multi, single) {
-        (Some(multi), _) => multi
-            .into_iter()
-            .flat_map(|(name, values)| values.into_iter().map(move |value| (name.clone(), value)))
-            .collect(),
-        (None, Some(single)) => single.into_iter().collect(),
-        (None, None) => Vec::new(),
-    }
 }
 
 /// The buffered form an ALB takes: the whole body, collected until the
