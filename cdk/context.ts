@@ -29,13 +29,18 @@ import {
   type SseStreamSettings,
 } from './sse-function';
 import { DEFAULT_PUBLISH_SETTINGS, PUBLISH_ENVIRONMENT, type SseTableProps } from './sse-table';
+import { METRICS } from './function-settings';
+import { ALARM_DEFAULTS, ALARM_NAMES, type SseAlarmName, type SseAlarmThresholds, type SseMonitoringOptions } from './sse-monitoring';
 import {
   type IntegerRange,
   LIMITS,
   checkAcmCertificateArn,
   checkCorsOrigin,
   checkDomainName,
+  checkEmail,
   checkHttpsUrl,
+  checkMetricsNamespace,
+  checkSnsTopicArn,
   checkIntegerInRange,
   checkInvoker,
   checkIpv4Cidr,
@@ -61,6 +66,8 @@ export interface AppSettings {
   readonly restApi?: SseRestApiOptions;
   /** The table of durable streams; false on `-c sse:durableStreams=false`. */
   readonly streamsTable: SseTableProps | false;
+  /** Alarms, topic and dashboard; false when `-c sse:alarms=false` and `-c sse:dashboard=false`. */
+  readonly monitoring: SseMonitoringOptions | false;
 }
 
 /** One context key as the docs and error messages describe it. */
@@ -80,6 +87,41 @@ const AUTH_TYPES: Record<string, lambda.FunctionUrlAuthType> = {
   NONE: lambda.FunctionUrlAuthType.NONE,
 };
 const BOOLEANS: Record<string, boolean> = { true: true, false: false };
+/** The monitoring switches also take on | off. */
+const SWITCHES: Record<string, boolean> = { ...BOOLEANS, on: true, off: false };
+
+/** `sse:alarm<Name>` for each alarm: `errors` -> `sse:alarmErrors`. */
+export function alarmKey(name: SseAlarmName): string {
+  return `sse:alarm${name[0].toUpperCase()}${name.slice(1)}`;
+}
+/** What each alarm key needs besides itself, as the message says it. */
+const ALARM_KEY_NEEDS: Partial<Record<SseAlarmName, string>> = {
+  sourceFailureRate: 'the function\'s metrics (sse:metrics=true, the default)',
+  concurrencyNearCap: 'sse:reservedConcurrency',
+  restApiServerErrors: 'sse:restApi=true',
+  albTargetErrors: 'sse:alb=true',
+  dynamoThrottles: 'the durable streams table (sse:durableStreams=true, the default)',
+};
+const ALARM_KEY_DEFAULTS: Record<SseAlarmName, string> = {
+  errors: String(ALARM_DEFAULTS.errors.threshold),
+  throttles: String(ALARM_DEFAULTS.throttles.threshold),
+  sourceFailureRate: String(ALARM_DEFAULTS.sourceFailureRate.threshold),
+  durationNearTimeout: `(${ALARM_DEFAULTS.durationNearTimeout.threshold}, or halfway between the longest planned response and the timeout when that is higher)`,
+  concurrencyNearCap: `(${ALARM_DEFAULTS.concurrencyNearCap.threshold}, with sse:reservedConcurrency)`,
+  restApiServerErrors: `(${ALARM_DEFAULTS.restApiServerErrors.threshold}, with sse:restApi=true)`,
+  albTargetErrors: `(${ALARM_DEFAULTS.albTargetErrors.threshold}, with sse:alb=true)`,
+  dynamoThrottles: `(${ALARM_DEFAULTS.dynamoThrottles.threshold}, with the durable streams table)`,
+};
+const ALARM_KEY_MEANINGS: Record<SseAlarmName, string> = {
+  errors: 'function errors (AWS/Lambda Errors) per 5 minutes',
+  throttles: 'throttled calls, 429 (AWS/Lambda Throttles) per 5 minutes',
+  sourceFailureRate: '% of streams whose source failed (SourceErrors / StreamsStarted)',
+  durationNearTimeout: 'p99 Duration, in % of the timeout; above the longest planned response',
+  concurrencyNearCap: 'concurrent executions, in % of the reserved concurrency',
+  restApiServerErrors: 'REST API 5XX answers per 5 minutes',
+  albTargetErrors: 'ALB target 5XX answers per 5 minutes',
+  dynamoThrottles: 'throttled reads and writes on the streams table per 5 minutes',
+};
 const REST_API_ENDPOINT_TYPES: Record<string, apigateway.EndpointType> = { regional: apigateway.EndpointType.REGIONAL, edge: apigateway.EndpointType.EDGE };
 const REST_API_AUTHORIZATIONS: Record<string, SseRestApiAuthorization> = { iam: 'iam', cognito: 'cognito', none: 'none' };
 const TABLE_REMOVAL_POLICIES: Record<string, RemovalPolicy> = { retain: RemovalPolicy.RETAIN, destroy: RemovalPolicy.DESTROY };
@@ -140,6 +182,18 @@ export const CONTEXT_KEYS: readonly ContextKey[] = [
   { key: 'sse:restApiCertificateArn', allowed: 'an ACM certificate ARN for the domain: the API\'s region (regional) or us-east-1 (edge)', defaultValue: '(none)' },
   { key: 'sse:restApiWebAclArn', allowed: 'a regional WAFv2 web ACL ARN in the API\'s region', defaultValue: '(none)' },
   { key: 'sse:restApiCloudWatchRole', allowed: 'true | false: let the stack set the account\'s API Gateway CloudWatch Logs role (shared by every API in the account and region; kept on destroy)', defaultValue: 'false' },
+  { key: 'sse:metrics', allowed: `true | false (or on | off): the function's CloudWatch metrics (${METRICS.switchVariable})`, defaultValue: 'true' },
+  { key: 'sse:metricsNamespace', allowed: `1 to 255 of A-Z a-z 0-9 . - _ / # : and space, not starting with AWS/ (${METRICS.namespaceVariable})`, defaultValue: METRICS.defaultNamespace },
+  { key: 'sse:tracing', allowed: 'true | false (or on | off): X-Ray active tracing', defaultValue: 'false' },
+  { key: 'sse:alarms', allowed: 'true | false (or on | off): false leaves every alarm out', defaultValue: 'true' },
+  ...ALARM_NAMES.map((name) => ({
+    key: alarmKey(name),
+    allowed: `${describeRange(ALARM_DEFAULTS[name].range)}: ${ALARM_KEY_MEANINGS[name]}; or off`,
+    defaultValue: ALARM_KEY_DEFAULTS[name],
+  })),
+  { key: 'sse:alarmTopicArn', allowed: 'a standard SNS topic ARN the alarms notify; not with sse:alarmEmail', defaultValue: '(none)' },
+  { key: 'sse:alarmEmail', allowed: 'an email address: a new SNS topic notifies it of the alarms; not with sse:alarmTopicArn', defaultValue: '(none)' },
+  { key: 'sse:dashboard', allowed: 'true | false (or on | off): a CloudWatch dashboard of the streams', defaultValue: 'true' },
 ];
 
 /** The `sse:albOidc*` keys and the option each sets; all or none must be given. */
@@ -206,10 +260,14 @@ export function readAppSettings(context: Readonly<Record<string, unknown>>): App
         jobIntervalMs: reader.integer('sse:jobIntervalMs', JOB_ENVIRONMENT.jobIntervalMs.range),
       },
       durable,
+      metrics: reader.oneOf('sse:metrics', SWITCHES),
+      metricsNamespace: reader.text('sse:metricsNamespace', checkMetricsNamespace),
+      tracing: reader.oneOf('sse:tracing', SWITCHES),
     },
     alb: readAlbOptions(context, reader, problems),
     restApi: readRestApiOptions(context, reader, problems),
     streamsTable,
+    monitoring: readMonitoringOptions(context, reader, problems),
   };
 
   if (problems.length > 0) {
@@ -326,6 +384,49 @@ function readRestApiOptions(context: Readonly<Record<string, unknown>>, reader: 
   };
 }
 
+/**
+ * Alarms, their topic and the dashboard. An alarm key that cannot apply
+ * (the alarms are off, or what it watches is not deployed) is a problem: it
+ * would be silently ignored.
+ */
+function readMonitoringOptions(context: Readonly<Record<string, unknown>>, reader: ContextReader, problems: string[]): SseMonitoringOptions | false {
+  const alarmsOn = reader.oneOf('sse:alarms', SWITCHES) ?? true;
+  const dashboard = reader.oneOf('sse:dashboard', SWITCHES);
+  const alarmKeys = [...ALARM_NAMES.map(alarmKey), 'sse:alarmTopicArn', 'sse:alarmEmail'];
+  if (!alarmsOn) {
+    const given = alarmKeys.filter((key) => context[key] !== undefined);
+    if (given.length > 0) {
+      problems.push(`${given.join(', ')} configure${given.length === 1 ? 's' : ''} the alarms, which sse:alarms=${String(context['sse:alarms'])} leaves out: remove ${given.length === 1 ? 'it' : 'them'}, or set -c sse:alarms=true`);
+    }
+    return dashboard === false ? false : { alarms: false, dashboard };
+  }
+  const present: Record<SseAlarmName, boolean> = {
+    errors: true,
+    throttles: true,
+    sourceFailureRate: (SWITCHES[String(context['sse:metrics'] ?? 'true')] ?? true) !== false,
+    durationNearTimeout: true,
+    concurrencyNearCap: context['sse:reservedConcurrency'] !== undefined,
+    restApiServerErrors: SWITCHES[String(context['sse:restApi'])] === true,
+    albTargetErrors: SWITCHES[String(context['sse:alb'])] === true,
+    dynamoThrottles: (SWITCHES[String(context['sse:durableStreams'] ?? 'true')] ?? true) !== false,
+  };
+  const alarms: { -readonly [K in SseAlarmName]?: number | false } = {};
+  for (const name of ALARM_NAMES) {
+    const key = alarmKey(name);
+    const value = reader.integerOrOff(key, ALARM_DEFAULTS[name].range);
+    if (context[key] === undefined) continue;
+    if (typeof value === 'number' && !present[name]) problems.push(`-c ${key}=${String(context[key])}: needs ${ALARM_KEY_NEEDS[name]}; set that, or remove ${key} (or set it to off)`);
+    alarms[name] = value;
+  }
+  const alarmTopicArn = reader.text('sse:alarmTopicArn', checkSnsTopicArn);
+  const alarmEmail = reader.text('sse:alarmEmail', checkEmail);
+  if (context['sse:alarmTopicArn'] !== undefined && context['sse:alarmEmail'] !== undefined) {
+    problems.push('sse:alarmEmail subscribes to a new topic and sse:alarmTopicArn names an existing one: give one of them (subscribe the address to your topic yourself)');
+  }
+  const thresholds: SseAlarmThresholds = alarms;
+  return { alarms: thresholds, alarmTopicArn, alarmEmail, dashboard };
+}
+
 function checkNotBlank(value: string): string | undefined {
   return value.trim() === '' ? 'must not be empty' : undefined;
 }
@@ -343,6 +444,16 @@ class ContextReader {
     const value = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
     const problem = Number.isNaN(value) ? `must be ${describeRange(range)}` : checkIntegerInRange(value, range);
     return this.report(key, raw, problem) ? value : undefined;
+  }
+
+  /** An integer in range, or `off` (false). */
+  integerOrOff(key: string, range: IntegerRange): number | false | undefined {
+    const raw = this.context[key];
+    if (raw === undefined) return undefined;
+    if (raw === 'off' || raw === false) return false;
+    const value = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+    const problem = Number.isNaN(value) ? `must be ${describeRange(range)}, or off` : checkIntegerInRange(value, range) && `${checkIntegerInRange(value, range)}, or off`;
+    return this.report(key, raw, problem || undefined) ? value : undefined;
   }
 
   oneOf<T>(key: string, allowed: Readonly<Record<string, T>>): T | undefined {

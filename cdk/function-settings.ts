@@ -136,3 +136,67 @@ export function environmentOf<K extends string>(keys: readonly K[], scope: strin
 export function defaultsOf<K extends string>(environment: { readonly [P in K]: SettingVariable }): { [P in K]: number } {
   return Object.fromEntries(Object.entries<SettingVariable>(environment).map(([key, variable]) => [key, variable.default])) as { [P in K]: number };
 }
+
+/** The function's CloudWatch metrics (Embedded Metric Format), as `function/src/metrics.rs` writes them. */
+export interface MetricsContract {
+  /** The variable that names the namespace (`SSE_METRICS_NAMESPACE`). */
+  readonly namespaceVariable: string;
+  /** The variable that turns metrics `on` (default) or `off` (`SSE_METRICS`). */
+  readonly switchVariable: string;
+  /** The namespace when the variable is unset. */
+  readonly defaultNamespace: string;
+  /** Each metric's name, by the CDK app's key for it. */
+  readonly names: { readonly [K in MetricKey]: string };
+  /** Each dimension's name. */
+  readonly dimensions: { readonly [K in DimensionKey]: string };
+}
+
+/** The metrics the CDK app's alarms and dashboard use. */
+export const METRIC_KEYS = [
+  'streamsStarted', 'streamsEnded', 'eventsSent', 'bytesSent', 'timeToFirstEvent',
+  'resumes', 'sourceErrors', 'storeReads', 'publishLag', 'refusedRequests',
+] as const;
+export type MetricKey = (typeof METRIC_KEYS)[number];
+/** The dimensions the CDK app's alarms and dashboard use. */
+export const DIMENSION_KEYS = ['front', 'route', 'endReason', 'errorCode'] as const;
+export type DimensionKey = (typeof DIMENSION_KEYS)[number];
+
+/**
+ * Checks that the generated section names every metric and dimension the
+ * CDK app uses; throws naming the missing ones (an alarm on a metric the
+ * function does not write would never see data).
+ */
+export function checkMetricsContract(generated: unknown): MetricsContract {
+  const section = (generated ?? {}) as { names?: Record<string, unknown>; dimensions?: Record<string, unknown>; [key: string]: unknown };
+  const missing = [
+    ...['namespaceVariable', 'switchVariable', 'defaultNamespace'].filter((key) => typeof section[key] !== 'string'),
+    ...METRIC_KEYS.filter((key) => typeof section.names?.[key] !== 'string').map((key) => `names.${key}`),
+    ...DIMENSION_KEYS.filter((key) => typeof section.dimensions?.[key] !== 'string').map((key) => `dimensions.${key}`),
+  ];
+  if (missing.length > 0) {
+    throw new Error(
+      `${FUNCTION_SETTINGS_FILE}: its "metrics" section has no ${missing.join(', ')}, which cdk/function-settings.ts uses; ` +
+        'regenerate the file (see its "about"), or stop using them in METRIC_KEYS and DIMENSION_KEYS',
+    );
+  }
+  return section as unknown as MetricsContract;
+}
+
+/** The function's metrics: variables, default namespace, metric and dimension names. */
+export const METRICS: MetricsContract = checkMetricsContract(GENERATED.metrics);
+/** Each metric's name (`METRICS.names`). */
+export const METRIC_NAMES = METRICS.names;
+/** Each dimension's name (`METRICS.dimensions`). */
+export const METRIC_DIMENSIONS = METRICS.dimensions;
+
+/**
+ * The values of the `EndReason` dimension: the `end` of a `stream ended`
+ * log line (`function/src/stream.rs`, generated into the file's `metrics`).
+ */
+export const END_REASONS: readonly string[] = (() => {
+  const reasons: unknown = GENERATED.metrics?.endReasons;
+  if (!Array.isArray(reasons) || reasons.length === 0 || !reasons.every((r) => typeof r === 'string')) {
+    throw new Error(`${FUNCTION_SETTINGS_FILE} has no metrics.endReasons; regenerate it (see its "about")`);
+  }
+  return reasons as string[];
+})();

@@ -8,3 +8,4 @@ export * from './sse-stack';
 export * from './context';
 export * from './sse-app';
 export * from './validation';
+export * from './sse-monitoring';

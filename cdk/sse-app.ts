@@ -10,7 +10,7 @@ import { SseStreamStack } from './sse-stack';
  */
 export function buildSseApp(app: App): SseStreamStack {
   const settings = readAppSettings(app.node.getAllContext() as Record<string, unknown>);
-  const stack = new SseStreamStack(app, settings.stackName, { sseFunction: settings.sseFunction, alb: settings.alb, restApi: settings.restApi, streamsTable: settings.streamsTable });
+  const stack = new SseStreamStack(app, settings.stackName, { sseFunction: settings.sseFunction, alb: settings.alb, restApi: settings.restApi, streamsTable: settings.streamsTable, monitoring: settings.monitoring });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;
 }

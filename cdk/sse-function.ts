@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Annotations, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { type BundlingOptions, RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 import { skipCheckov } from './checkov';
-import { type SettingVariable, defaultsOf, environmentOf } from './function-settings';
+import { METRICS, type SettingVariable, defaultsOf, environmentOf } from './function-settings';
 import { SseTable, TABLE_NAME_VARIABLE, grantSubscribeTo } from './sse-table';
 import {
   LIMITS,
@@ -15,6 +15,7 @@ import {
   checkIntegerInRange,
   checkInvoker,
   checkMarginFitsTimeout,
+  checkMetricsNamespace,
   invokerKind,
 } from './validation';
 
@@ -297,9 +298,39 @@ export interface SseFunctionProps {
    */
   readonly progressJob?: boolean;
   /**
+   * Whether the function writes its CloudWatch metrics (`SSE_METRICS`):
+   * one Embedded Metric Format log line per response and per refused
+   * request, which CloudWatch Logs turns into metrics in `metricsNamespace`
+   * (streams started and ended, events, bytes, time to first event,
+   * resumes, source errors, store reads, publish lag, refused requests).
+   * `SseMonitoring`'s source failure alarm and most of its dashboard need them.
+   *
+   * @default true
+   */
+  readonly metrics?: boolean;
+  /**
+   * The CloudWatch namespace of the function's metrics
+   * (`SSE_METRICS_NAMESPACE`): 1 to 255 of A-Z a-z 0-9 . - _ / # : and
+   * space, not starting with `AWS/`. Give each deployment its own when
+   * several share an account and region.
+   *
+   * @default 'LambdaSse'
+   */
+  readonly metricsNamespace?: string;
+  /**
+   * X-Ray active tracing: Lambda samples invocations and records a trace of
+   * each sampled one (initialization, invocation, the time to the end of
+   * the stream). Adds `xray:PutTraceSegments` and `xray:PutTelemetryRecords`
+   * to the role; X-Ray bills per trace beyond its free tier.
+   *
+   * @default false
+   */
+  readonly tracing?: boolean;
+  /**
    * More environment variables for the function (a table name, a feature
    * switch of your source). The variables the construct sets (from `stream`,
-   * `job`, `durable` and `streamsTable`) may not be given here.
+   * `job`, `durable`, `streamsTable`, `metrics` and `metricsNamespace`) may
+   * not be given here.
    *
    * @default - none
    */
@@ -339,6 +370,18 @@ export class SseFunction extends Construct {
   public readonly streamsTable?: dynamodb.ITable;
   /** The durable streams' settings the function receives, when it has a table. */
   public readonly durableSettings?: ResolvedDurableSettings;
+  /** The longest one invocation may run. */
+  public readonly timeout: Duration;
+  /** Memory in MB. */
+  public readonly memorySize: number;
+  /** The concurrency reserved for (and capping) the function, when set. */
+  public readonly reservedConcurrentExecutions?: number;
+  /** Whether the function writes its CloudWatch metrics. */
+  public readonly metricsEnabled: boolean;
+  /** The namespace of the function's metrics (also when they are off: where they would go). */
+  public readonly metricsNamespace: string;
+  /** Whether X-Ray active tracing is on. */
+  public readonly tracing: boolean;
 
   constructor(scope: Construct, id: string, props: SseFunctionProps = {}) {
     super(scope, id);
@@ -357,7 +400,13 @@ export class SseFunction extends Construct {
     const streamsTable = props.streamsTable instanceof SseTable ? props.streamsTable.table : props.streamsTable;
     const durableSettings: ResolvedDurableSettings | undefined = streamsTable ? { ...DEFAULT_DURABLE_SETTINGS, ...definedOnly(props.durable ?? {}) } : undefined;
 
+    const metricsEnabled = props.metrics ?? true;
+    const metricsNamespace = props.metricsNamespace ?? METRICS.defaultNamespace;
+    const tracing = props.tracing ?? false;
+
     const problems = validateProps({ memorySize, timeout, authType, corsAllowedOrigins, invokers, streamSettings, reservedConcurrentExecutions: props.reservedConcurrentExecutions });
+    const namespaceProblem = checkMetricsNamespace(metricsNamespace);
+    if (namespaceProblem) problems.push(`metricsNamespace ${namespaceProblem}`);
     if (jobSettings) {
       for (const key of JOB_SETTING_KEYS) {
         const problem = checkIntegerInRange(jobSettings[key], JOB_ENVIRONMENT[key].range);
@@ -372,9 +421,10 @@ export class SseFunction extends Construct {
       problems.push('durable settings apply only to a function that reads a table of durable streams: give streamsTable, or remove durable');
     }
     const managed = [...Object.values(STREAM_ENVIRONMENT), ...Object.values(JOB_ENVIRONMENT), ...Object.values(DURABLE_ENVIRONMENT)].map((v) => v.variable);
-    const clashing = Object.keys(environment).filter((name) => managed.includes(name) || name === TABLE_NAME_VARIABLE);
+    managed.push(TABLE_NAME_VARIABLE, METRICS.switchVariable, METRICS.namespaceVariable);
+    const clashing = Object.keys(environment).filter((name) => managed.includes(name));
     if (clashing.length > 0) {
-      problems.push(`environment sets ${clashing.join(', ')}, which the construct sets from stream, job, durable and streamsTable: give them there instead`);
+      problems.push(`environment sets ${clashing.join(', ')}, which the construct sets from stream, job, durable, streamsTable, metrics and metricsNamespace: give them there instead`);
     }
     if (problems.length > 0) {
       throw new Error(`Invalid props for SseFunction at ${this.node.path}; change:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -385,6 +435,12 @@ export class SseFunction extends Construct {
     this.jobSettings = jobSettings;
     this.streamsTable = streamsTable;
     this.durableSettings = durableSettings;
+    this.timeout = timeout;
+    this.memorySize = memorySize;
+    this.reservedConcurrentExecutions = props.reservedConcurrentExecutions;
+    this.metricsEnabled = metricsEnabled;
+    this.metricsNamespace = metricsNamespace;
+    this.tracing = tracing;
 
     this.logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
@@ -414,8 +470,11 @@ export class SseFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      tracing: tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       environment: {
         ...environment,
+        [METRICS.switchVariable]: metricsEnabled ? 'on' : 'off',
+        [METRICS.namespaceVariable]: metricsNamespace,
         ...Object.fromEntries(settingsEnvironment(STREAM_ENVIRONMENT, streamSettings)),
         ...(jobSettings ? Object.fromEntries(settingsEnvironment(JOB_ENVIRONMENT, jobSettings)) : {}),
         ...(streamsTable && durableSettings
@@ -428,9 +487,16 @@ export class SseFunction extends Construct {
     // Strongly consistent Query of the streams it serves, nothing else.
     if (streamsTable) grantSubscribeTo(streamsTable, this.role);
 
+    if (tracing) {
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray active tracing (tracing prop, -c sse:tracing=true): xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions, so Lambda\'s tracing policy names Resource *.',
+      });
+    }
+
     skipCheckov(this.function, 'CKV_AWS_116', 'Invoked synchronously only (Function URL, ALB): a dead-letter queue takes failed asynchronous invocations, and there are none.');
     skipCheckov(this.function, 'CKV_AWS_117', 'Reaches no resource in a VPC: it streams to its caller, writes its own log group and, with durable streams, queries DynamoDB through its public endpoint. A VPC would add ENIs and a NAT or endpoints, for nothing.');
-    skipCheckov(this.function, 'CKV_AWS_173', 'The construct puts only numeric stream settings and the streams table\'s name in the environment, and Lambda encrypts it at rest with an AWS-owned key; variables added through the environment prop are the deployer\'s, and secrets belong in Secrets Manager or SSM, not there.');
+    skipCheckov(this.function, 'CKV_AWS_173', 'The construct puts only numeric stream settings, the metrics switch and namespace and the streams table\'s name in the environment, and Lambda encrypts it at rest with an AWS-owned key; variables added through the environment prop are the deployer\'s, and secrets belong in Secrets Manager or SSM, not there.');
     if (props.reservedConcurrentExecutions === undefined) {
       skipCheckov(this.function, 'CKV_AWS_115', 'A concurrency cap is opt-in (reservedConcurrentExecutions, -c sse:reservedConcurrency): Lambda keeps 10 executions unreserved, so an account whose quota is 10 cannot reserve any, and a default cap would fail such a first deploy.');
     }

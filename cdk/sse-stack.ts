@@ -2,6 +2,7 @@ import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SseAlb, type SseAlbOptions } from './sse-alb';
 import { SseFunction, type SseFunctionProps } from './sse-function';
+import { SseMonitoring, type SseMonitoringOptions } from './sse-monitoring';
 import { SseRestApi, type SseRestApiOptions } from './sse-rest-api';
 import { SseTable, type SseTableProps } from './sse-table';
 import { checkStreamName } from './validation';
@@ -43,6 +44,14 @@ export interface SseStreamStackProps extends StackProps {
    * @default - an SseTable with its defaults: on demand, point-in-time recovery, TTL, kept when the stack is deleted, 24 h retention
    */
   readonly streamsTable?: SseTableProps | false;
+  /**
+   * Alarms on the function, the fronts and the table, an optional SNS topic
+   * they notify, and a CloudWatch dashboard (`SseMonitoring`). `false`
+   * leaves all of it out.
+   *
+   * @default - every alarm that applies at its default threshold, no notification, and the dashboard
+   */
+  readonly monitoring?: SseMonitoringOptions | false;
 }
 
 /**
@@ -58,6 +67,8 @@ export class SseStreamStack extends Stack {
   public readonly restApi?: SseRestApi;
   /** The table of durable streams, unless `streamsTable` was false. */
   public readonly streamsTable?: SseTable;
+  /** The alarms and dashboard, unless `monitoring` was false. */
+  public readonly monitoring?: SseMonitoring;
 
   constructor(scope: Construct, id: string, props: SseStreamStackProps = {}) {
     super(scope, id, {
@@ -145,6 +156,22 @@ export class SseStreamStack extends Stack {
         new CfnOutput(this, 'RestApiDomainTarget', {
           description: 'DNS name to point the custom domain at (CNAME, or a Route 53 alias)',
           value: this.restApi.domain.domainNameAliasDomainName,
+        });
+      }
+    }
+
+    if (props.monitoring !== false) {
+      this.monitoring = new SseMonitoring(this, 'Monitoring', {
+        ...props.monitoring,
+        sseFunction: this.sseFunction,
+        restApi: this.restApi,
+        alb: this.alb,
+        streamsTable: this.streamsTable,
+      });
+      if (this.monitoring.dashboard) {
+        new CfnOutput(this, 'DashboardUrl', {
+          description: 'The CloudWatch dashboard of the streams (see README.md, "Operating it")',
+          value: Fn.join('', ['https://console.aws.amazon.com/cloudwatch/home?region=', this.region, '#dashboards:name=', this.monitoring.dashboard.dashboardName]),
         });
       }
     }

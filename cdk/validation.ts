@@ -37,6 +37,10 @@ export const LIMITS = {
   restApiThrottleRate: { min: 1, max: 10_000, unit: 'requests per second' },
   /** A REST API stage's burst; API Gateway's default account quota is 5000 requests. */
   restApiThrottleBurst: { min: 1, max: 5_000, unit: 'requests' },
+  /** A count alarm's threshold: it fires at this many in 5 minutes. */
+  alarmCount: { min: 1, unit: 'per 5 minutes' },
+  /** A share alarm's threshold. */
+  alarmPercent: { min: 1, max: 100, unit: '%' },
 } as const satisfies Record<string, IntegerRange>;
 
 /** Describes a range as a user reads it: "an integer from 128 to 10240 (MB)". */
@@ -298,4 +302,31 @@ export function checkSecretNameOrArn(value: string): string | undefined {
   return SECRET_NAME.test(value)
     ? undefined
     : `must be a Secrets Manager secret name (1 to 512 of A-Z a-z 0-9 / _ + = . @ -) or ARN, got ${JSON.stringify(value)}`;
+}
+
+/**
+ * A CloudWatch namespace for the function's own metrics, as the function
+ * checks `SSE_METRICS_NAMESPACE` (`function/src/metrics.rs`): `AWS/` is
+ * CloudWatch's own.
+ */
+export function checkMetricsNamespace(namespace: string): string | undefined {
+  return /^[A-Za-z0-9.\-_/#: ]{1,255}$/.test(namespace) && !namespace.startsWith('AWS/')
+    ? undefined
+    : `must be 1 to 255 of A-Z a-z 0-9 . - _ / # : and space, not starting with AWS/ (a CloudWatch namespace for custom metrics), got ${JSON.stringify(namespace)}`;
+}
+
+const SNS_TOPIC_ARN = /^arn:aws(?:-[a-z]+)*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+/** A standard SNS topic's ARN, as an alarm action takes it (FIFO topics cannot take alarms). */
+export function checkSnsTopicArn(arn: string): string | undefined {
+  return SNS_TOPIC_ARN.test(arn)
+    ? undefined
+    : `must be a standard SNS topic ARN (arn:aws:sns:<region>:<account>:<name>, no .fifo), got ${JSON.stringify(arn)}`;
+}
+
+/** An email address an SNS subscription can confirm: one @, a dot in the domain, no spaces. */
+export function checkEmail(email: string): string | undefined {
+  return /^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+$/.test(email)
+    ? undefined
+    : `must be an email address like ops@example.com, got ${JSON.stringify(email)}`;
 }

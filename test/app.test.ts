@@ -91,6 +91,30 @@ describe('the app with cdk-nag AwsSolutionsChecks', () => {
       'sse:restApiCloudWatchRole': 'true',
       'sse:durableStreams': 'false',
     }],
+    ['every alarm, an email topic and X-Ray tracing', {
+      'sse:tracing': 'true',
+      'sse:metricsNamespace': 'Sse/Prod',
+      'sse:reservedConcurrency': '20',
+      'sse:restApi': 'true',
+      'sse:alb': 'true',
+      'sse:albAllowedCidrs': '10.0.0.0/8',
+      'sse:albAllowPlainHttp': 'true',
+      'sse:alarmErrors': '3',
+      'sse:alarmThrottles': '2',
+      'sse:alarmSourceFailureRate': '10',
+      'sse:alarmDurationNearTimeout': '95',
+      'sse:alarmConcurrencyNearCap': '90',
+      'sse:alarmRestApiServerErrors': '5',
+      'sse:alarmAlbTargetErrors': '5',
+      'sse:alarmDynamoThrottles': '10',
+      'sse:alarmEmail': 'ops@example.com',
+    }],
+    ['alarms to an existing topic, metrics off, no dashboard', {
+      'sse:metrics': 'false',
+      'sse:alarmTopicArn': 'arn:aws:sns:us-east-1:123456789012:ops-alarms',
+      'sse:dashboard': 'off',
+    }],
+    ['no monitoring at all', { 'sse:alarms': 'off', 'sse:dashboard': 'off' }],
   ];
   const expectedWarnings = (context: Record<string, unknown>): string[] => [
     ...(context['sse:authType'] === 'NONE' ? ['Annotation::lambda-sse:publicFunctionUrl'] : []),
@@ -168,6 +192,8 @@ describe('the app reads its context', () => {
       SSE_BATCH_WINDOW_MS: '5000',
       SSE_POLL_MIN_MS: '50',
       SSE_POLL_MAX_MS: '1000',
+      SSE_METRICS: 'on',
+      SSE_METRICS_NAMESPACE: 'LambdaSse',
     });
     assert.deepEqual(variables({ 'sse:windowMs': '60000', 'sse:deadlineMarginMs': '3000', 'sse:heartbeatMs': '10000' }), {
       SSE_RETRY_MS: '5000',
@@ -179,6 +205,8 @@ describe('the app reads its context', () => {
       SSE_BATCH_WINDOW_MS: '5000',
       SSE_POLL_MIN_MS: '50',
       SSE_POLL_MAX_MS: '1000',
+      SSE_METRICS: 'on',
+      SSE_METRICS_NAMESPACE: 'LambdaSse',
     });
   });
 
@@ -211,14 +239,14 @@ describe('the app reads its context', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SSE_POLL_MIN_MS: '20', SSE_POLL_MAX_MS: '5000' }) } });
     assert.equal(stack.streamsTable?.retentionHours, 72);
     assert.match(JSON.stringify(template.toJSON().Outputs.PublishCommand.Value), / SSE_RETENTION_HOURS=72 cargo run /);
-    assert.deepEqual(Object.keys(template.toJSON().Outputs).sort(), ['CurlCommand', 'FunctionName', 'FunctionUrl', 'PublishCommand', 'Region', 'StreamCurlCommand', 'TableName']);
+    assert.deepEqual(Object.keys(template.toJSON().Outputs).sort(), ['CurlCommand', 'DashboardUrl', 'FunctionName', 'FunctionUrl', 'PublishCommand', 'Region', 'StreamCurlCommand', 'TableName']);
   });
 
   it('keeps the table by default, and leaves it out on sse:durableStreams=false', () => {
     Template.fromStack(buildSseApp(app())).hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     const without = Template.fromStack(buildSseApp(app({ 'sse:durableStreams': 'false' })));
     without.resourceCountIs('AWS::DynamoDB::Table', 0);
-    assert.deepEqual(Object.keys(without.toJSON().Outputs).sort(), ['CurlCommand', 'FunctionName', 'FunctionUrl', 'Region']);
+    assert.deepEqual(Object.keys(without.toJSON().Outputs).sort(), ['CurlCommand', 'DashboardUrl', 'FunctionName', 'FunctionUrl', 'Region']);
   });
 
   it('fails synth when the minimum poll is above the maximum, naming both keys', () => {
@@ -275,7 +303,7 @@ describe('the app reads its context', () => {
     template.resourceCountIs('AWS::Lambda::Url', 1);
     template.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 100 })] });
     const outputs = template.toJSON().Outputs;
-    assert.deepEqual(Object.keys(outputs).sort(), ['CurlCommand', 'FunctionName', 'FunctionUrl', 'PublishCommand', 'Region', 'RestApiCurlCommand', 'RestApiUrl', 'StreamCurlCommand', 'TableName']);
+    assert.deepEqual(Object.keys(outputs).sort(), ['CurlCommand', 'DashboardUrl', 'FunctionName', 'FunctionUrl', 'PublishCommand', 'Region', 'RestApiCurlCommand', 'RestApiUrl', 'StreamCurlCommand', 'TableName']);
     assert.match(JSON.stringify(outputs.RestApiCurlCommand.Value), /--aws-sigv4 \\"aws:amz:",\{"Ref":"AWS::Region"\},":execute-api\\"/);
   });
 

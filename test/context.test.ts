@@ -321,7 +321,7 @@ describe('readAppSettings rejects', () => {
   }
 
   it('an unknown sse: key, listing the keys the app reads', () => {
-    assert.match(contextError({ 'sse:memroy': '256' }), /unknown context key sse:memroy; this app reads sse:stackName, sse:architecture, .*sse:jobIntervalMs, sse:windowMs, sse:deadlineMarginMs, sse:heartbeatMs, sse:batchWindowMs, sse:durableStreams, sse:retentionHours, sse:pollMinMs, sse:pollMaxMs, sse:tableRemovalPolicy, sse:publisherRoleArns, sse:alb, sse:albInternetFacing, .*sse:albOidcClientSecretName, sse:restApi, sse:restApiEndpointType, .*sse:restApiCloudWatchRole$/m);
+    assert.match(contextError({ 'sse:memroy': '256' }), /unknown context key sse:memroy; this app reads sse:stackName, sse:architecture, .*sse:jobIntervalMs, sse:windowMs, sse:deadlineMarginMs, sse:heartbeatMs, sse:batchWindowMs, sse:durableStreams, sse:retentionHours, sse:pollMinMs, sse:pollMaxMs, sse:tableRemovalPolicy, sse:publisherRoleArns, sse:alb, sse:albInternetFacing, .*sse:albOidcClientSecretName, sse:restApi, sse:restApiEndpointType, .*sse:restApiCloudWatchRole, sse:metrics, sse:metricsNamespace, sse:tracing, sse:alarms, sse:alarmErrors, .*sse:alarmEmail, sse:dashboard$/m);
   });
 
   it('a known key typed without its prefix', () => {
@@ -399,6 +399,92 @@ describe('CONTEXT_KEYS: the REST API', () => {
       'sse:restApiAllowEdge', 'sse:restApiAllowUnauthenticated', 'sse:restApiUserPoolArn', 'sse:restApiScopes', 'sse:restApiApiKey',
       'sse:restApiDomainName', 'sse:restApiCertificateArn', 'sse:restApiWebAclArn',
     ]) {
+      assert.ok(rows[key], `${key} is not documented`);
+    }
+  });
+});
+
+describe('readAppSettings: monitoring', () => {
+  it('leaves metrics, tracing, the alarms and the dashboard at their defaults when no key is set', () => {
+    const settings = readAppSettings({});
+    assert.equal(settings.sseFunction.metrics, undefined);
+    assert.equal(settings.sseFunction.metricsNamespace, undefined);
+    assert.equal(settings.sseFunction.tracing, undefined);
+    assert.ok(settings.monitoring);
+    const { alarms, alarmTopicArn, alarmEmail, dashboard } = settings.monitoring;
+    assert.deepEqual([alarms, alarmTopicArn, alarmEmail, dashboard], [{}, undefined, undefined, undefined]);
+  });
+
+  it('reads metrics, tracing, every alarm threshold (a number or off), the email and the dashboard', () => {
+    const settings = readAppSettings({
+      'sse:metrics': 'on',
+      'sse:metricsNamespace': 'Sse/Prod',
+      'sse:tracing': 'true',
+      'sse:reservedConcurrency': '20',
+      'sse:restApi': 'true',
+      'sse:alb': 'true',
+      'sse:albAllowedCidrs': '10.0.0.0/8',
+      'sse:albAllowPlainHttp': 'true',
+      'sse:alarmErrors': '3',
+      'sse:alarmThrottles': 'off',
+      'sse:alarmSourceFailureRate': '10',
+      'sse:alarmDurationNearTimeout': '95',
+      'sse:alarmConcurrencyNearCap': 90,
+      'sse:alarmRestApiServerErrors': '5',
+      'sse:alarmAlbTargetErrors': 'off',
+      'sse:alarmDynamoThrottles': '7',
+      'sse:alarmEmail': 'ops@example.com',
+      'sse:dashboard': 'off',
+    });
+    assert.equal(settings.sseFunction.metrics, true);
+    assert.equal(settings.sseFunction.metricsNamespace, 'Sse/Prod');
+    assert.equal(settings.sseFunction.tracing, true);
+    assert.deepEqual(settings.monitoring, {
+      alarms: { errors: 3, throttles: false, sourceFailureRate: 10, durationNearTimeout: 95, concurrencyNearCap: 90, restApiServerErrors: 5, albTargetErrors: false, dynamoThrottles: 7 },
+      alarmTopicArn: undefined,
+      alarmEmail: 'ops@example.com',
+      dashboard: false,
+    });
+  });
+
+  it('reads an existing topic, and leaves monitoring out when the alarms and the dashboard are off', () => {
+    const topic = readAppSettings({ 'sse:alarmTopicArn': 'arn:aws:sns:eu-west-1:123456789012:ops' }).monitoring;
+    assert.ok(topic && topic.alarmTopicArn === 'arn:aws:sns:eu-west-1:123456789012:ops');
+    assert.deepEqual(readAppSettings({ 'sse:alarms': 'false' }).monitoring, { alarms: false, dashboard: undefined });
+    assert.equal(readAppSettings({ 'sse:alarms': 'off', 'sse:dashboard': 'off' }).monitoring, false);
+    assert.equal(readAppSettings({ 'sse:metrics': 'off' }).sseFunction.metrics, false);
+  });
+
+  const rejected: [string, Record<string, unknown>, RegExp][] = [
+    ['a metrics switch that is not one', { 'sse:metrics': 'yes' }, /-c sse:metrics=yes: must be one of true, false, on, off/],
+    ['a namespace CloudWatch refuses', { 'sse:metricsNamespace': 'AWS/Lambda' }, /-c sse:metricsNamespace=AWS\/Lambda: must be 1 to 255 of A-Z a-z 0-9 \. - _ \/ # : and space, not starting with AWS\//],
+    ['a tracing switch that is not one', { 'sse:tracing': 'active' }, /-c sse:tracing=active: must be one of true, false, on, off/],
+    ['an alarms switch that is not one', { 'sse:alarms': 'some' }, /-c sse:alarms=some: must be one of true, false, on, off/],
+    ['a dashboard switch that is not one', { 'sse:dashboard': '1' }, /-c sse:dashboard=1: must be one of true, false, on, off/],
+    ['a count threshold that is not a number', { 'sse:alarmErrors': 'many' }, /-c sse:alarmErrors=many: must be an integer of at least 1 \(per 5 minutes\), or off/],
+    ['a count threshold of 0', { 'sse:alarmThrottles': '0' }, /-c sse:alarmThrottles=0: must be an integer of at least 1 \(per 5 minutes\), got 0, or off/],
+    ['a share above 100', { 'sse:alarmSourceFailureRate': '150' }, /-c sse:alarmSourceFailureRate=150: must be an integer from 1 to 100 \(%\), got 150, or off/],
+    ['a duration share of 0', { 'sse:alarmDurationNearTimeout': '0' }, /-c sse:alarmDurationNearTimeout=0: must be an integer from 1 to 100 \(%\), got 0, or off/],
+    ['a concurrency threshold without reserved concurrency', { 'sse:alarmConcurrencyNearCap': '80' }, /-c sse:alarmConcurrencyNearCap=80: needs sse:reservedConcurrency; set that, or remove sse:alarmConcurrencyNearCap \(or set it to off\)/],
+    ['a REST API threshold without the REST API', { 'sse:alarmRestApiServerErrors': '1' }, /-c sse:alarmRestApiServerErrors=1: needs sse:restApi=true/],
+    ['an ALB threshold without the ALB', { 'sse:alarmAlbTargetErrors': '1' }, /-c sse:alarmAlbTargetErrors=1: needs sse:alb=true/],
+    ['a table threshold without the table', { 'sse:durableStreams': 'false', 'sse:alarmDynamoThrottles': '1' }, /-c sse:alarmDynamoThrottles=1: needs the durable streams table \(sse:durableStreams=true, the default\)/],
+    ['a source failure threshold with metrics off', { 'sse:metrics': 'off', 'sse:alarmSourceFailureRate': '5' }, /-c sse:alarmSourceFailureRate=5: needs the function's metrics/],
+    ['a topic ARN that is not one', { 'sse:alarmTopicArn': 'ops' }, /-c sse:alarmTopicArn=ops: must be a standard SNS topic ARN/],
+    ['an email that is not one', { 'sse:alarmEmail': 'ops' }, /-c sse:alarmEmail=ops: must be an email address like ops@example\.com/],
+    ['an email and a topic', { 'sse:alarmEmail': 'ops@example.com', 'sse:alarmTopicArn': 'arn:aws:sns:eu-west-1:123456789012:ops' }, /sse:alarmEmail subscribes to a new topic and sse:alarmTopicArn names an existing one: give one of them/],
+    ['alarm keys with the alarms off', { 'sse:alarms': 'off', 'sse:alarmErrors': '2', 'sse:alarmEmail': 'ops@example.com' }, /sse:alarmErrors, sse:alarmEmail configure the alarms, which sse:alarms=off leaves out: remove them, or set -c sse:alarms=true/],
+  ];
+  for (const [name, context, expected] of rejected) {
+    it(`rejects ${name}`, () => assert.match(contextError(context), expected));
+  }
+
+  it('documents the monitoring keys', () => {
+    const rows = Object.fromEntries(CONTEXT_KEYS.map(({ key, allowed, defaultValue }) => [key, { allowed, defaultValue }]));
+    assert.deepEqual(rows['sse:alarmErrors'], { allowed: 'an integer of at least 1 (per 5 minutes): function errors (AWS/Lambda Errors) per 5 minutes; or off', defaultValue: '1' });
+    assert.deepEqual(rows['sse:alarmSourceFailureRate'], { allowed: 'an integer from 1 to 100 (%): % of streams whose source failed (SourceErrors / StreamsStarted); or off', defaultValue: '5' });
+    assert.equal(rows['sse:metricsNamespace'].defaultValue, 'LambdaSse');
+    for (const key of ['sse:metrics', 'sse:tracing', 'sse:alarms', 'sse:alarmThrottles', 'sse:alarmDurationNearTimeout', 'sse:alarmConcurrencyNearCap', 'sse:alarmRestApiServerErrors', 'sse:alarmAlbTargetErrors', 'sse:alarmDynamoThrottles', 'sse:alarmTopicArn', 'sse:alarmEmail', 'sse:dashboard']) {
       assert.ok(rows[key], `${key} is not documented`);
     }
   });

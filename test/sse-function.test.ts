@@ -190,7 +190,7 @@ describe('SseFunction for any binary built on the library', () => {
       environment: { TAIL_FILE: '/var/task/feed.log' },
     });
     const variables = (onlyResource(template, FUNCTION).Properties.Environment as { Variables: Record<string, string> }).Variables;
-    assert.deepEqual(Object.keys(variables).sort(), ['SSE_BATCH_WINDOW_MS', 'SSE_DEADLINE_MARGIN_MS', 'SSE_HEARTBEAT_MS', 'SSE_RETRY_MS', 'SSE_WINDOW_MS', 'TAIL_FILE']);
+    assert.deepEqual(Object.keys(variables).sort(), ['SSE_BATCH_WINDOW_MS', 'SSE_DEADLINE_MARGIN_MS', 'SSE_HEARTBEAT_MS', 'SSE_METRICS', 'SSE_METRICS_NAMESPACE', 'SSE_RETRY_MS', 'SSE_WINDOW_MS', 'TAIL_FILE']);
     assert.equal(sse.jobSettings, undefined);
   });
 
@@ -258,7 +258,7 @@ describe('SseFunction rejects invalid props before building', () => {
     ['too many steps', { job: { jobSteps: 1001 } }, /job\.jobSteps must be an integer from 1 to 1000, got 1001/],
     ['interval too long', { job: { jobIntervalMs: 60_001 } }, /job\.jobIntervalMs must be an integer from 10 to 60000 \(ms\), got 60001/],
     ['job settings for a binary without the job', { binaryName: 'sse-tail', job: { jobSteps: 5 } }, /job settings apply only to a binary that mounts the progress job, and sse-tail is taken not to: set progressJob to true, or remove job/],
-    ['an environment variable the construct sets', { environment: { SSE_WINDOW_MS: '1000', TAIL_FILE: '/tmp/x' } }, /environment sets SSE_WINDOW_MS, which the construct sets from stream, job, durable and streamsTable: give them there instead/],
+    ['an environment variable the construct sets', { environment: { SSE_WINDOW_MS: '1000', TAIL_FILE: '/tmp/x' } }, /environment sets SSE_WINDOW_MS, which the construct sets from stream, job, durable, streamsTable, metrics and metricsNamespace: give them there instead/],
     ['the table\'s and polling variables in environment', { environment: { SSE_TABLE_NAME: 't', SSE_POLL_MIN_MS: '10', SSE_POLL_MAX_MS: '100' } }, /environment sets SSE_TABLE_NAME, SSE_POLL_MIN_MS, SSE_POLL_MAX_MS, which the construct sets/],
     ['durable settings without a table', { durable: { pollMinMs: 100 } }, /durable settings apply only to a function that reads a table of durable streams: give streamsTable, or remove durable/],
     ['window too short', { stream: { windowMs: 999 } }, /stream\.windowMs must be an integer from 1000 to 900000 \(ms\), got 999/],
@@ -358,7 +358,7 @@ describe('SseFunction with a table of durable streams', () => {
     new SseFunction(stack, 'Sse', { binaryName: 'my-feed', streamsTable: table });
     const variables = (onlyResource(Template.fromStack(stack), FUNCTION).Properties.Environment as { Variables: Record<string, string> }).Variables;
     assert.deepEqual(Object.keys(variables).sort(), [
-      'SSE_BATCH_WINDOW_MS', 'SSE_DEADLINE_MARGIN_MS', 'SSE_HEARTBEAT_MS', 'SSE_POLL_MAX_MS', 'SSE_POLL_MIN_MS', 'SSE_RETRY_MS', 'SSE_TABLE_NAME', 'SSE_WINDOW_MS',
+      'SSE_BATCH_WINDOW_MS', 'SSE_DEADLINE_MARGIN_MS', 'SSE_HEARTBEAT_MS', 'SSE_METRICS', 'SSE_METRICS_NAMESPACE', 'SSE_POLL_MAX_MS', 'SSE_POLL_MIN_MS', 'SSE_RETRY_MS', 'SSE_TABLE_NAME', 'SSE_WINDOW_MS',
     ]);
   });
 

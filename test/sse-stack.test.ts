@@ -148,7 +148,7 @@ describe('SseStreamStack durable streams', () => {
     const withoutTemplate = Template.fromStack(without);
     withoutTemplate.resourceCountIs('AWS::DynamoDB::Table', 0);
     assert.equal(without.streamsTable, undefined);
-    assert.deepEqual(Object.keys(outputsOf(without)).sort(), ['CurlCommand', 'FunctionName', 'FunctionUrl', 'Region']);
+    assert.deepEqual(Object.keys(outputsOf(without)).sort(), ['CurlCommand', 'DashboardUrl', 'FunctionName', 'FunctionUrl', 'Region']);
     assert.doesNotMatch(JSON.stringify(withoutTemplate.toJSON()), /SSE_TABLE_NAME|SSE_POLL|dynamodb/);
     assert.throws(() => without.publishCommand('demo', 'hello'), /Without has no table of durable streams \(streamsTable is false\): there is nothing to publish to/);
   });

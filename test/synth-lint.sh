@@ -14,11 +14,14 @@
 # templates differ from the arm64 default only in `Architectures`; the
 # arm64 template itself is covered by the assertion tests.
 #
-# Eight configurations are linted: the defaults (left in ./cdk.out for a
-# look; they include the durable streams table), every IAM option
+# Nine configurations are linted: the defaults (left in ./cdk.out for a
+# look; they include the durable streams table, the alarms and the
+# dashboard), every IAM option
 # (resource-policy grants, CORS, reserved concurrency, every stream
 # setting), every durable streams option (publisher roles in the table's
-# resource policy, a table removed with the stack, retention and polling), a
+# resource policy, a table removed with the stack, retention and polling;
+# alarms to an existing SNS topic, no dashboard), monitoring with an email
+# topic, X-Ray tracing, an own namespace and every threshold, a
 # public URL without the table, an internal plain-HTTP ALB in a new isolated
 # VPC, an internet-facing HTTPS ALB with OIDC login (a dummy
 # certificate ARN and secret name: synth resolves neither), the streaming
@@ -63,7 +66,12 @@ synth "$variants_dir/iam" \
   -c sse:windowMs=60000 -c sse:deadlineMarginMs=3000 -c sse:heartbeatMs=10000
 synth "$variants_dir/durable" \
   -c sse:publisherRoleArns=arn:aws:iam::123456789012:role/producer,arn:aws:iam::210987654321:role/other-producer \
-  -c sse:tableRemovalPolicy=destroy -c sse:retentionHours=168 -c sse:pollMinMs=20 -c sse:pollMaxMs=5000
+  -c sse:tableRemovalPolicy=destroy -c sse:retentionHours=168 -c sse:pollMinMs=20 -c sse:pollMaxMs=5000 \
+  -c sse:alarmTopicArn=arn:aws:sns:us-east-1:123456789012:ops-alarms -c sse:dashboard=false
+synth "$variants_dir/monitoring" \
+  -c sse:tracing=true -c sse:metricsNamespace=Sse/Prod -c sse:alarmEmail=ops@example.com \
+  -c sse:reservedConcurrency=20 -c sse:alarmErrors=3 -c sse:alarmThrottles=2 -c sse:alarmSourceFailureRate=10 \
+  -c sse:alarmDurationNearTimeout=95 -c sse:alarmConcurrencyNearCap=90 -c sse:alarmDynamoThrottles=off
 synth "$variants_dir/public" -c sse:authType=NONE -c sse:reservedConcurrency=5 -c sse:durableStreams=false
 synth "$variants_dir/alb-internal" \
   -c sse:alb=true -c sse:albAllowedCidrs=10.0.0.0/8 -c sse:albAllowPlainHttp=true

@@ -3,7 +3,7 @@
 
 use lambda_runtime::tracing;
 use lambda_sse::{
-    Handler, Router, Settings,
+    Handler, Metrics, Router, Settings,
     sources::{durable::DurableSource, job::JobSource},
 };
 use std::process::ExitCode;
@@ -30,7 +30,14 @@ async fn main() -> ExitCode {
             }
         }
     }
-    match lambda_sse::serve(Handler::new(router, settings)).await {
+    let metrics = match Metrics::from_env() {
+        Ok(metrics) => metrics,
+        Err(error) => {
+            tracing::error!(%error, "invalid settings; the function cannot start");
+            return ExitCode::FAILURE;
+        }
+    };
+    match lambda_sse::serve(Handler::new(router, settings).metrics(metrics)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "the Lambda Runtime API is gone");

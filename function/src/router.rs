@@ -118,9 +118,10 @@ impl Router {
         &self,
         method: &Method,
         path: &str,
-    ) -> Result<(Target, HashMap<String, String>), Refusal> {
+    ) -> Result<(Target, HashMap<String, String>, &str), Refusal> {
         let found = self.routes.iter().find_map(|route| {
-            matches(&route.segments, path).map(|params| (route.target.clone(), params))
+            matches(&route.segments, path)
+                .map(|params| (route.target.clone(), params, route.pattern.as_str()))
         });
         let Some(found) = found else {
             let served: Vec<&str> = self.routes.iter().map(|r| r.pattern.as_str()).collect();
@@ -231,7 +232,7 @@ mod tests {
     fn status(method: Method, path: &str) -> Result<HashMap<String, String>, (u16, String)> {
         router()
             .find(&method, path)
-            .map(|(_, params)| params)
+            .map(|(_, params, _)| params)
             .map_err(|r| (r.status().as_u16(), r.code().to_owned()))
     }
 

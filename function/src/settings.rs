@@ -277,9 +277,35 @@ mod tests {
             },
             "maxDataBytes": durable::MAX_DATA_BYTES,
         });
+        use crate::metrics::{self, dimension, name};
+        let metrics_facts = serde_json::json!({
+            "namespaceVariable": metrics::NAMESPACE_VARIABLE,
+            "switchVariable": metrics::SWITCH_VARIABLE,
+            "defaultNamespace": metrics::DEFAULT_NAMESPACE,
+            "names": {
+                "streamsStarted": name::STREAMS_STARTED,
+                "streamsEnded": name::STREAMS_ENDED,
+                "eventsSent": name::EVENTS_SENT,
+                "bytesSent": name::BYTES_SENT,
+                "timeToFirstEvent": name::TIME_TO_FIRST_EVENT,
+                "resumes": name::RESUMES,
+                "sourceErrors": name::SOURCE_ERRORS,
+                "storeReads": name::STORE_READS,
+                "publishLag": name::PUBLISH_LAG,
+                "refusedRequests": name::REFUSED_REQUESTS,
+            },
+            "endReasons": crate::stream::End::ALL.map(crate::stream::End::as_str),
+            "dimensions": {
+                "front": dimension::FRONT,
+                "route": dimension::ROUTE,
+                "endReason": dimension::END_REASON,
+                "errorCode": dimension::ERROR_CODE,
+            },
+        });
         let json = serde_json::json!({
+            "metrics": metrics_facts,
             "durable": durable_layout,
-            "about": "Generated from function/src/settings.rs (scope stream), function/src/sources/job.rs (scope job) function/src/sources/durable.rs (scope durable) and function/src/durable/publish.rs (scope publish), and the durable streams' layout from function/src/durable/, by the test `the_cdk_app_reads_the_same_settings`; do not edit. Regenerate with: LAMBDA_SSE_WRITE_SETTINGS=1 cargo test -p lambda-sse --lib settings",
+            "about": "Generated from function/src/settings.rs (scope stream), function/src/sources/job.rs (scope job) function/src/sources/durable.rs (scope durable) and function/src/durable/publish.rs (scope publish), the durable streams' layout from function/src/durable/ and the metrics' names from function/src/metrics.rs, by the test `the_cdk_app_reads_the_same_settings`; do not edit. Regenerate with: LAMBDA_SSE_WRITE_SETTINGS=1 cargo test -p lambda-sse --lib settings",
             "variables": variables,
         });
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../cdk/function-settings.json");

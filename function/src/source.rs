@@ -21,6 +21,8 @@ pub type OpenFuture<'a> = Pin<Box<dyn Future<Output = Open> + Send + 'a>>;
 pub struct Events {
     pub(crate) stream: Pin<Box<dyn Stream<Item = Result<Event, SourceError>> + Send>>,
     pub(crate) log_id: Option<String>,
+    /// A durable stream's reads and lags, for the response's metrics.
+    pub(crate) store: Option<std::sync::Arc<crate::metrics::StoreStats>>,
 }
 
 impl Events {
@@ -32,6 +34,7 @@ impl Events {
         Self {
             stream: Box::pin(stream),
             log_id: None,
+            store: None,
         }
     }
 

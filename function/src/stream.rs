@@ -7,12 +7,13 @@
 //! runtime does when the response can no longer be sent) drops the source's
 //! stream at once, mid-await if need be.
 
+use crate::metrics::{Metrics, ResponseFigures, StoreStats};
 use crate::settings::Settings;
 use crate::source::{Events, SourceError};
 use crate::sse::{Event, EventType};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, stream};
-use std::{pin::Pin, time::Duration};
+use std::{pin::Pin, sync::Arc, time::Duration};
 use tokio::time::{Instant, sleep_until};
 
 /// The body of an SSE response, one encoded block per item.
@@ -145,6 +146,17 @@ pub(crate) enum End {
 }
 
 impl End {
+    /// Every way a response ends, as the `EndReason` dimension names it.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub const ALL: [End; 6] = [
+        End::Completed,
+        End::Window,
+        End::Deadline,
+        End::Size,
+        End::Failed,
+        End::Disconnected,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             End::Completed => "completed",
@@ -160,11 +172,29 @@ impl End {
 /// Streams `events` under `plan`. `resumed_from` is the id the client last
 /// saw, repeated in the closing block if this response sends no event.
 /// Log lines go to `span`, so they carry the caller's fields.
+#[cfg(test)]
 pub(crate) fn sse_stream(
     events: Events,
     plan: ResponsePlan,
     resumed_from: Option<String>,
     span: tracing::Span,
+) -> Body {
+    sse_stream_reported(events, plan, resumed_from, span, None)
+}
+
+/// The response's metrics: where they go and what is known before it starts.
+pub(crate) struct Report {
+    pub metrics: Metrics,
+    pub figures: ResponseFigures,
+}
+
+/// [`sse_stream`], writing the response's metrics line when it ends.
+pub(crate) fn sse_stream_reported(
+    events: Events,
+    plan: ResponsePlan,
+    resumed_from: Option<String>,
+    span: tracing::Span,
+    report: Option<Report>,
 ) -> Body {
     let now = Instant::now();
     let driver = Driver {
@@ -177,7 +207,7 @@ pub(crate) fn sse_stream(
         last_id: resumed_from,
         first: true,
         end: None,
-        log: StreamLog::new(span),
+        log: StreamLog::new(span, report, events.store),
     };
     Box::pin(stream::unfold(driver, Driver::advance))
 }
@@ -247,6 +277,7 @@ impl Driver {
     fn emit(mut self, chunk: Bytes) -> Option<(Bytes, Self)> {
         self.last_write = Instant::now();
         self.body_size += self.measure(&chunk);
+        self.log.bytes += chunk.len() as u64;
         Some((chunk, self))
     }
 
@@ -307,6 +338,9 @@ impl Driver {
         self.first = false;
         self.last_id = id;
         self.next_due = next_due;
+        if self.log.sent == 0 {
+            self.log.first_event = Some(self.log.started.elapsed());
+        }
         self.log.sent += 1;
         chunk
     }
@@ -380,18 +414,29 @@ fn json_string_len(bytes: &[u8]) -> usize {
         .sum()
 }
 
-/// Writes the one "stream ended" line, whichever way the stream goes.
+/// Writes the one "stream ended" line (and the metrics line), whichever
+/// way the stream goes.
 struct StreamLog {
     span: tracing::Span,
     sent: u32,
+    bytes: u64,
+    started: Instant,
+    first_event: Option<Duration>,
+    report: Option<Report>,
+    store: Option<Arc<StoreStats>>,
     logged: bool,
 }
 
 impl StreamLog {
-    fn new(span: tracing::Span) -> Self {
+    fn new(span: tracing::Span, report: Option<Report>, store: Option<Arc<StoreStats>>) -> Self {
         Self {
             span,
             sent: 0,
+            bytes: 0,
+            started: Instant::now(),
+            first_event: None,
+            report,
+            store,
             logged: false,
         }
     }
@@ -403,6 +448,22 @@ impl StreamLog {
         self.span.in_scope(|| {
             tracing::info!(events_sent = self.sent, end = end.as_str(), "stream ended");
         });
+        if let Some(Report {
+            metrics,
+            mut figures,
+        }) = self.report.take()
+        {
+            figures.events = self.sent;
+            figures.bytes = self.bytes;
+            figures.first_event_ms = self.first_event.map(|d| d.as_secs_f64() * 1000.0);
+            figures.source_failed = end == End::Failed;
+            if let Some(store) = &self.store {
+                figures.store_reads = Some(store.reads.load(std::sync::atomic::Ordering::Relaxed));
+                figures.publish_lags_ms =
+                    store.lags_ms.lock().map(|l| l.clone()).unwrap_or_default();
+            }
+            metrics.response(&figures, end.as_str());
+        }
     }
 }
 

@@ -965,4 +965,26 @@ async fn an_eventsource_follows_a_durable_stream_across_windows() {
         (Some("closed"), Some(204)),
         "{stdout}"
     );
+    // Each response wrote its metrics line, with the store's figures.
+    let output = emulator.output();
+    let store_lines: Vec<Value> = output
+        .lines()
+        .filter_map(|l| l.find("{\"").map(|at| &l[at..]))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["Route"] == "/streams/{name}")
+        .collect();
+    assert!(
+        store_lines.len() >= 3,
+        "one metrics line per response:\n{output}"
+    );
+    assert!(
+        store_lines
+            .iter()
+            .all(|v| v["StoreReads"].as_u64() > Some(0)),
+        "{store_lines:?}"
+    );
+    assert!(
+        store_lines.iter().any(|v| v["PublishLag"].is_array()),
+        "{store_lines:?}"
+    );
 }

@@ -233,13 +233,7 @@ impl io::Write for Log {
 
 #[tokio::test(start_paused = true)]
 async fn a_source_error_shows_the_client_a_code_and_the_log_its_text() {
-    let log = Log::default();
-    let writer = log.clone();
-    let subscriber = lambda_runtime::tracing::subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let log = global_log();
 
     let handler = Handler::new(
         Router::new().route("/failing", Failing),
@@ -261,7 +255,31 @@ async fn a_source_error_shows_the_client_a_code_and_the_log_its_text() {
         logged.contains("connection to db-7.internal:5432 refused"),
         "{logged}"
     );
-    assert!(logged.contains("end=\"failed\""), "{logged}");
+    assert!(
+        logged
+            .lines()
+            .any(|l| l.contains("path=/failing") && l.contains("end=\"failed\"")),
+        "{logged}"
+    );
+}
+
+/// The test binary's one log subscriber, writing into a buffer. Global
+/// rather than per test: a subscriber set for one test thread can miss
+/// lines whose callsite another test thread registered first (tracing
+/// caches each callsite's interest), which made the log check flaky.
+fn global_log() -> Log {
+    static LOG: std::sync::OnceLock<Log> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = Log::default();
+        let writer = log.clone();
+        let subscriber = lambda_runtime::tracing::subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+        log
+    })
+    .clone()
 }
 
 /// Echoes what the library told it: the path parameter, the caller, the id.

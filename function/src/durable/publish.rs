@@ -159,6 +159,7 @@ impl Publisher {
         let reader = Reader {
             table: &self.table,
             stream: stream.as_str(),
+            stats: None,
         };
         // One token for every attempt at this event (see `Stored::token`).
         let token = uuid::Uuid::new_v4().simple().to_string();

@@ -21,6 +21,8 @@ pub(crate) enum ReadError {
 pub(crate) struct Reader<'a> {
     pub table: &'a Table,
     pub stream: &'a str,
+    /// Counts each query, when a response's metrics want them.
+    pub stats: Option<&'a crate::metrics::StoreStats>,
 }
 
 impl Reader<'_> {
@@ -47,6 +49,9 @@ impl Reader<'_> {
         limit: i32,
         forward: bool,
     ) -> Result<(Vec<Stored>, bool), ReadError> {
+        if let Some(stats) = self.stats {
+            stats.read();
+        }
         let output = self
             .table
             .client

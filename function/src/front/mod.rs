@@ -28,6 +28,17 @@ pub(crate) enum Front {
     Alb { multi_value: bool },
 }
 
+impl Front {
+    /// Its name in metrics (the `Front` dimension).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Front::FunctionUrl => "FunctionUrl",
+            Front::RestApi => "RestApi",
+            Front::Alb { .. } => "Alb",
+        }
+    }
+}
+
 /// An invocation whose event is not an HTTP request of a front door this
 /// library serves. Reported to Lambda as an invocation error: no HTTP client
 /// is waiting for an answer.

@@ -11,6 +11,7 @@
 //! - After the final event the response ends; a reconnect gets 204.
 
 use crate::durable::{EventId, EventIdError, ReadError, Reader, Stored, StreamName, Table};
+use crate::metrics::StoreStats;
 use crate::number::{quoted, shorten};
 use crate::request::Request;
 use crate::settings::{SettingsError, Variable};
@@ -136,9 +137,11 @@ impl DurableSource {
             .map_err(|e| Refusal::bad_request("invalid_stream_name", e.to_string()))?;
         let from_now = parse_query(request)?;
         let table = self.table().await.clone();
+        let stats = Arc::new(StoreStats::default());
         let reader = Reader {
             table: &table,
             stream: stream.as_str(),
+            stats: Some(&stats),
         };
         let now_s = crate::durable::now_s();
         // `announce`: send the starting position as an id-only block, so
@@ -164,9 +167,9 @@ impl DurableSource {
         };
         let announced = announce.then(|| position.unwrap_or(EventId::BEFORE_FIRST));
         let log_id = stream.to_string();
-        Ok(Open::Events(
-            tail(table, stream, position, announced, self.polling).log_id(log_id),
-        ))
+        let mut events = tail(table, stream, position, announced, self.polling, &stats);
+        events.store = Some(stats);
+        Ok(Open::Events(events.log_id(log_id)))
     }
 }
 
@@ -318,6 +321,8 @@ impl From<ReadError> for NotOpened {
 }
 
 struct Tail {
+    /// Reads and publish-to-send lags, for the response's metrics.
+    stats: Arc<StoreStats>,
     /// An id to send before any event (see `start`).
     announce: Option<EventId>,
     table: Table,
@@ -341,8 +346,10 @@ fn tail(
     position: Option<EventId>,
     announce: Option<EventId>,
     polling: Polling,
+    stats: &Arc<StoreStats>,
 ) -> Events {
     let state = Tail {
+        stats: Arc::clone(stats),
         announce,
         table,
         stream,
@@ -390,6 +397,7 @@ impl Tail {
                 }
                 self.position = Some(item.id);
                 self.ended = item.is_final;
+                self.stats.sent(item.published_ms);
                 return Some(event(&self.stream, &item));
             }
             if let Some(at) = self.next_read.take() {
@@ -398,6 +406,7 @@ impl Tail {
             let reader = Reader {
                 table: &self.table,
                 stream: self.stream.as_str(),
+                stats: Some(&self.stats),
             };
             let from = self
                 .position
