@@ -22,6 +22,7 @@
 #   --region REGION        the region to sign for
 #   --profile NAME         AWS CLI profile for the lookup and for credentials
 #   --last-event-id ID     resume after this event id (sends Last-Event-ID)
+#   --dump-header FILE     write the response's status line and headers to FILE
 #   -h, --help             show this help
 #
 # Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)
@@ -33,7 +34,7 @@ set -euo pipefail
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 die() { echo "stream.sh: $*" >&2; exit 2; }
 
-stack="SseStreamStack" url="" region="" profile="" last_event_id="" path="events" rest_api="" service=""
+stack="SseStreamStack" url="" region="" profile="" last_event_id="" path="events" rest_api="" service="" dump_header=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --stack) stack="${2:?--stack needs a value}"; shift 2 ;;
@@ -43,6 +44,7 @@ while [[ $# -gt 0 ]]; do
     --region) region="${2:?--region needs a value}"; shift 2 ;;
     --profile) profile="${2:?--profile needs a value}"; shift 2 ;;
     --last-event-id) last_event_id="${2:?--last-event-id needs a value}"; shift 2 ;;
+    --dump-header) dump_header="${2:?--dump-header needs a value}"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
     *) path="${1#/}"; shift ;;
@@ -158,4 +160,5 @@ fi
   --config - \
   -H 'Accept: text/event-stream' \
   ${last_event_id:+-H "Last-Event-ID: ${last_event_id}"} \
+  ${dump_header:+--dump-header "$dump_header"} \
   "${url}${path}"

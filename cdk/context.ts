@@ -29,7 +29,8 @@ import {
   type SseStreamSettings,
 } from './sse-function';
 import { DEFAULT_PUBLISH_SETTINGS, PUBLISH_ENVIRONMENT, type SseTableProps } from './sse-table';
-import { METRICS } from './function-settings';
+import { METRICS, PAGE_PATHS } from './function-settings';
+import { DEFAULT_PIPELINE_BRANCH, DEFAULT_PIPELINE_STAGE, checkBranchName, checkConnectionArn, checkRepository, parseStageSpec } from './sse-pipeline';
 import { ALARM_DEFAULTS, ALARM_NAMES, type SseAlarmName, type SseAlarmThresholds, type SseMonitoringOptions } from './sse-monitoring';
 import {
   type IntegerRange,
@@ -68,6 +69,17 @@ export interface AppSettings {
   readonly streamsTable: SseTableProps | false;
   /** Alarms, topic and dashboard; false when `-c sse:alarms=false` and `-c sse:dashboard=false`. */
   readonly monitoring: SseMonitoringOptions | false;
+  /** The pipeline, when `-c sse:pipeline=true`: the app then deploys `SsePipelineStack` instead of the stream stack. */
+  readonly pipeline?: PipelineSettings;
+}
+
+/** What `-c sse:pipeline*` configures; the other keys configure every stage's stream stack. */
+export interface PipelineSettings {
+  readonly connectionArn: string;
+  readonly repository: string;
+  readonly branch: string;
+  /** In order; every stage after the first waits for an approval unless `sse:pipelineApprovals=false`. */
+  readonly stages: { readonly name: string; readonly env?: { readonly account: string; readonly region: string }; readonly approval: boolean }[];
 }
 
 /** One context key as the docs and error messages describe it. */
@@ -175,6 +187,7 @@ export const CONTEXT_KEYS: readonly ContextKey[] = [
   { key: 'sse:restApiAllowUnauthenticated', allowed: 'true | false (true warns at synth)', defaultValue: 'false' },
   { key: 'sse:restApiUserPoolArn', allowed: 'a Cognito user pool ARN; with sse:restApiAuth=cognito only', defaultValue: '(none)' },
   { key: 'sse:restApiScopes', allowed: 'comma-separated OAuth scopes (https://sse.example.com/read); with sse:restApiAuth=cognito only', defaultValue: '(none: ID tokens)' },
+  { key: 'sse:restApiWatchPage', allowed: `true | false: serve the watch page and its scripts (GET ${PAGE_PATHS.join(', ')}) without authorization; its streams keep theirs (true with iam or an API key warns at synth: a browser cannot sign, the page cannot send a key)`, defaultValue: '(true with sse:restApiAuth=cognito or none and no sse:restApiApiKey, false otherwise)' },
   { key: 'sse:restApiApiKey', allowed: 'true | false: an API key and a usage plan that throttles it', defaultValue: 'false' },
   { key: 'sse:restApiThrottleRate', allowed: describeRange(LIMITS.restApiThrottleRate), defaultValue: String(DEFAULT_REST_API_THROTTLE_RATE) },
   { key: 'sse:restApiThrottleBurst', allowed: describeRange(LIMITS.restApiThrottleBurst), defaultValue: String(DEFAULT_REST_API_THROTTLE_BURST) },
@@ -194,6 +207,12 @@ export const CONTEXT_KEYS: readonly ContextKey[] = [
   { key: 'sse:alarmTopicArn', allowed: 'a standard SNS topic ARN the alarms notify; not with sse:alarmEmail', defaultValue: '(none)' },
   { key: 'sse:alarmEmail', allowed: 'an email address: a new SNS topic notifies it of the alarms; not with sse:alarmTopicArn', defaultValue: '(none)' },
   { key: 'sse:dashboard', allowed: 'true | false (or on | off): a CloudWatch dashboard of the streams', defaultValue: 'true' },
+  { key: 'sse:pipeline', allowed: 'true | false: deploy SsePipelineStack (a CDK Pipeline that tests, deploys and smoke-tests every stage) instead of the stream stack', defaultValue: 'false' },
+  { key: 'sse:pipelineConnectionArn', allowed: 'a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>, or codestar-connections); required with sse:pipeline=true', defaultValue: '(none)' },
+  { key: 'sse:pipelineRepository', allowed: 'owner/repo; required with sse:pipeline=true', defaultValue: '(none)' },
+  { key: 'sse:pipelineBranch', allowed: 'a git branch name', defaultValue: DEFAULT_PIPELINE_BRANCH },
+  { key: 'sse:pipelineStages', allowed: 'comma-separated stages, in order, each name or name@account/region (a name: a letter, then letters, digits, hyphens)', defaultValue: DEFAULT_PIPELINE_STAGE },
+  { key: 'sse:pipelineApprovals', allowed: 'true | false: every stage after the first waits for a manual approval', defaultValue: 'true' },
 ];
 
 /** The `sse:albOidc*` keys and the option each sets; all or none must be given. */
@@ -214,6 +233,9 @@ const ALB_OPTION_KEYS = CONTEXT_KEYS.map((k) => k.key).filter((key) => key.start
 
 /** Keys that configure the REST API and so need `sse:restApi=true`. */
 const REST_API_OPTION_KEYS = CONTEXT_KEYS.map((k) => k.key).filter((key) => key.startsWith('sse:restApi') && key !== 'sse:restApi');
+
+/** Keys that configure the pipeline and so need `sse:pipeline=true`. */
+const PIPELINE_OPTION_KEYS = CONTEXT_KEYS.map((k) => k.key).filter((key) => key.startsWith('sse:pipeline') && key !== 'sse:pipeline');
 
 const KNOWN_KEYS = new Set(CONTEXT_KEYS.map((k) => k.key));
 
@@ -268,6 +290,7 @@ export function readAppSettings(context: Readonly<Record<string, unknown>>): App
     restApi: readRestApiOptions(context, reader, problems),
     streamsTable,
     monitoring: readMonitoringOptions(context, reader, problems),
+    pipeline: readPipelineOptions(context, reader, problems),
   };
 
   if (problems.length > 0) {
@@ -374,6 +397,7 @@ function readRestApiOptions(context: Readonly<Record<string, unknown>>, reader: 
     allowUnauthenticated: reader.oneOf('sse:restApiAllowUnauthenticated', BOOLEANS),
     userPoolArn: reader.text('sse:restApiUserPoolArn', checkUserPoolArn),
     oauthScopes: reader.list('sse:restApiScopes', checkOAuthScope),
+    watchPage: reader.oneOf('sse:restApiWatchPage', BOOLEANS),
     apiKey: reader.oneOf('sse:restApiApiKey', BOOLEANS),
     throttlingRateLimit: reader.integer('sse:restApiThrottleRate', LIMITS.restApiThrottleRate),
     throttlingBurstLimit: reader.integer('sse:restApiThrottleBurst', LIMITS.restApiThrottleBurst),
@@ -425,6 +449,40 @@ function readMonitoringOptions(context: Readonly<Record<string, unknown>>, reade
   }
   const thresholds: SseAlarmThresholds = alarms;
   return { alarms: thresholds, alarmTopicArn, alarmEmail, dashboard };
+}
+
+/**
+ * The pipeline, when `sse:pipeline=true`; undefined otherwise. A pipeline
+ * key without `sse:pipeline=true` is a problem: it would be silently ignored.
+ */
+function readPipelineOptions(context: Readonly<Record<string, unknown>>, reader: ContextReader, problems: string[]): PipelineSettings | undefined {
+  const enabled = reader.oneOf('sse:pipeline', BOOLEANS) ?? false;
+  if (!enabled) {
+    const given = PIPELINE_OPTION_KEYS.filter((key) => context[key] !== undefined);
+    if (given.length > 0) {
+      problems.push(`${given.join(', ')} only appl${given.length === 1 ? 'ies' : 'y'} with -c sse:pipeline=true: add it, or remove ${given.length === 1 ? 'it' : 'them'}`);
+    }
+    return undefined;
+  }
+  for (const [key, example] of [['sse:pipelineConnectionArn', 'arn:aws:codeconnections:<region>:<account>:connection/<id>'], ['sse:pipelineRepository', '<owner>/<repo>']]) {
+    if (context[key] === undefined) problems.push(`sse:pipeline=true needs -c ${key}=${example} (README.md, "Deploy from a pipeline")`);
+  }
+  const connectionArn = reader.text('sse:pipelineConnectionArn', checkConnectionArn);
+  const repository = reader.text('sse:pipelineRepository', checkRepository);
+  const branch = reader.text('sse:pipelineBranch', checkBranchName) ?? DEFAULT_PIPELINE_BRANCH;
+  const approvals = reader.oneOf('sse:pipelineApprovals', BOOLEANS) ?? true;
+  const specs = reader.list('sse:pipelineStages', (spec) => parseStageSpec(spec).problem) ?? (context['sse:pipelineStages'] === undefined ? [DEFAULT_PIPELINE_STAGE] : undefined);
+  if (specs !== undefined && specs.length === 0) problems.push('-c sse:pipelineStages is empty: name at least one stage, like dev or dev,prod');
+  const names = (specs ?? []).map((spec) => parseStageSpec(spec).stage!.name.toLowerCase());
+  const repeated = names.filter((name, i) => names.indexOf(name) !== i);
+  if (repeated.length > 0) problems.push(`-c sse:pipelineStages=${String(context['sse:pipelineStages'])}: names ${[...new Set(repeated)].join(', ')} more than once (ignoring case); give each stage its own name`);
+  if (connectionArn === undefined || repository === undefined || specs === undefined) return undefined;
+  return {
+    connectionArn,
+    repository,
+    branch,
+    stages: specs.map((spec, index) => ({ ...parseStageSpec(spec).stage!, approval: approvals && index > 0 })),
+  };
 }
 
 function checkNotBlank(value: string): string | undefined {

@@ -200,3 +200,31 @@ export const END_REASONS: readonly string[] = (() => {
   }
   return reasons as string[];
 })();
+
+/**
+ * Checks the generated `page.paths`: a non-empty list of distinct absolute
+ * paths, `/` or one segment below it (`/page.js`), each of which a REST API
+ * serves as one resource. Throws naming what is wrong.
+ */
+export function checkPagePaths(generated: unknown): readonly string[] {
+  const paths: unknown = (generated as { paths?: unknown } | undefined)?.paths;
+  let problem: string | undefined;
+  if (!Array.isArray(paths) || paths.length === 0) {
+    problem = 'has no "page.paths" list';
+  } else {
+    const bad = paths.find((p) => typeof p !== 'string' || !/^\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*)?$/.test(p));
+    if (bad !== undefined) problem = `has a "page.paths" entry ${JSON.stringify(bad)} that is not / or one segment below it (like /page.js)`;
+    else if (new Set(paths).size !== paths.length) problem = 'lists a path twice in "page.paths"';
+  }
+  if (problem !== undefined) {
+    throw new Error(`${FUNCTION_SETTINGS_FILE} ${problem}, which cdk/function-settings.ts reads for the watch page; regenerate it (see its "about")`);
+  }
+  return paths as string[];
+}
+
+/**
+ * The paths the function serves its watch page and the page's scripts at
+ * (`/`, `/page.js`, ...), as `function/src/web.rs` defines them: static files
+ * compiled into the function, holding no data.
+ */
+export const PAGE_PATHS: readonly string[] = checkPagePaths(GENERATED.page);

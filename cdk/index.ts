@@ -9,3 +9,5 @@ export * from './context';
 export * from './sse-app';
 export * from './validation';
 export * from './sse-monitoring';
+export * from './sse-stage';
+export * from './sse-pipeline';

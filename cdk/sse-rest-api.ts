@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { skipCheckov } from './checkov';
+import { PAGE_PATHS } from './function-settings';
 import { DEFAULT_LOG_RETENTION, DEFAULT_STREAM_SETTINGS, STREAM_ENVIRONMENT, curlCommand, type SseFunction } from './sse-function';
 import {
   LIMITS,
@@ -86,6 +87,18 @@ export interface SseRestApiOptions {
    * @default - none: ID tokens of the pool
    */
   readonly oauthScopes?: string[];
+  /**
+   * Serves the function's watch page and its scripts (`GET /` and the
+   * paths of `PAGE_PATHS`, as `function/src/web.rs` defines them) without
+   * authorization and without an API key: they are static files compiled
+   * into the function and hold no data. The streams the page opens
+   * (`/events`, `/streams/{name}`) keep the API's authorization; with
+   * `cognito` the page sends a token pasted into it. `true` with `iam` warns
+   * at synth: a browser cannot SigV4-sign the streams it opens.
+   *
+   * @default - true when authorization is cognito or none (a browser can sign in, or needs nothing) and no apiKey is required; false with iam (a browser cannot sign requests) or apiKey (the page cannot send one)
+   */
+  readonly watchPage?: boolean;
   /**
    * Requires an API key (`x-api-key` header) on every method, with a usage
    * plan that throttles each key at `throttlingRateLimit` and
@@ -240,8 +253,19 @@ export class SseRestApi extends Construct {
   public readonly authorization: SseRestApiAuthorization;
   /** The integration timeout in use, in seconds. */
   public readonly integrationTimeoutSeconds: number;
-  /** The paths the API serves, without the leading slash. */
+  /**
+   * The stream and health paths the API serves, without the leading slash
+   * (`events`, `health`, `streams/{name}`); the watch page's are in `pagePaths`.
+   */
   public readonly paths: readonly string[];
+  /** Whether the API serves the watch page (`watchPage`). */
+  public readonly watchPage: boolean;
+  /**
+   * The watch page's paths, without the leading slash (`''` is the page at the
+   * stage URL itself, then `page.js`, ...), served without authorization;
+   * empty unless `watchPage`.
+   */
+  public readonly pagePaths: readonly string[];
 
   constructor(scope: Construct, id: string, props: SseRestApiProps) {
     super(scope, id);
@@ -392,6 +416,12 @@ export class SseRestApi extends Construct {
 
     const paths = ['events', 'health', ...(durableStreams ? ['streams/{name}'] : [])];
     this.paths = paths;
+    this.watchPage = props.watchPage ?? (authorization !== 'iam' && !(props.apiKey ?? false));
+    this.pagePaths = this.watchPage ? PAGE_PATHS.map((p) => p.slice(1)) : [];
+    const taken = this.pagePaths.filter((p) => paths.some((streamPath) => streamPath.split('/')[0] === p));
+    if (taken.length > 0) {
+      throw new Error(`Invalid props for SseRestApi at ${this.node.path}; change:\n  - the watch page's paths ${taken.map((p) => `/${p}`).join(', ')} clash with the API's stream paths: set watchPage to false`);
+    }
     const methods: apigateway.Method[] = [];
     methods.push(this.api.root.addResource('events').addMethod('GET', integration, methodOptions));
     methods.push(this.api.root.addResource('health').addMethod('GET', integration, methodOptions));
@@ -400,6 +430,35 @@ export class SseRestApi extends Construct {
         ...methodOptions,
         requestParameters: { 'method.request.path.name': true },
       }));
+    }
+
+    // The page and its scripts: no authorizer, no API key, so a browser can load them; the streams it opens stay authorized.
+    const pageMethods = this.pagePaths.map((p) =>
+      (p === '' ? this.api.root : this.api.root.addResource(p)).addMethod('GET', integration, {
+        authorizationType: apigateway.AuthorizationType.NONE,
+        apiKeyRequired: false,
+        requestValidator: validator,
+      }));
+    const pageReason = 'The watch page and its scripts are static files compiled into the function: they hold no data, and every stream the page opens ' +
+      `(/events, /streams/{name}) is authorized as before (${authorization}); a page load cannot carry a token or an API key. Leave them out with watchPage false (-c sse:restApiWatchPage=false).`;
+    for (const method of pageMethods) {
+      Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason: pageReason });
+      Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason: pageReason });
+      skipCheckov(method, 'CKV_AWS_59', pageReason);
+    }
+    if (this.watchPage && authorization === 'iam') {
+      Annotations.of(this).addWarningV2(
+        'lambda-sse:watchPageWithIam',
+        'The REST API serves the watch page (watchPage) but has authorization iam: the page loads, but the streams it opens need SigV4 signatures, which browsers cannot send. ' +
+          'Use authorization cognito (the page sends a pasted token) or a public Function URL to watch from a browser, or set watchPage to false.',
+      );
+    }
+    if (this.watchPage && (props.apiKey ?? false)) {
+      Annotations.of(this).addWarningV2(
+        'lambda-sse:watchPageWithApiKey',
+        'The REST API serves the watch page (watchPage) but requires an API key: the page loads, but it cannot send x-api-key, so every stream it opens is refused (403). ' +
+          'Drop apiKey to watch from a browser, or set watchPage to false.',
+      );
     }
 
     if (authorization !== 'cognito') {

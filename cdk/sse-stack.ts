@@ -10,7 +10,11 @@ import { checkStreamName } from './validation';
 /** The stream the `PublishCommand` and `StreamCurlCommand` outputs use. */
 export const DEMO_STREAM = 'demo';
 
-export interface SseStreamStackProps extends StackProps {
+/**
+ * What the stream stack deploys, without the stack's own props: shared by
+ * `SseStreamStackProps`, `SseStage` and the stages of `SsePipelineStack`.
+ */
+export interface SseStreamOptions {
   /**
    * The function, its URL and stream settings.
    *
@@ -54,6 +58,8 @@ export interface SseStreamStackProps extends StackProps {
   readonly monitoring?: SseMonitoringOptions | false;
 }
 
+export interface SseStreamStackProps extends StackProps, SseStreamOptions {}
+
 /**
  * Deploys the SSE function behind its streaming Function URL, with the table
  * of durable streams, and prints what a caller needs: the URL, the function
@@ -69,6 +75,10 @@ export class SseStreamStack extends Stack {
   public readonly streamsTable?: SseTable;
   /** The alarms and dashboard, unless `monitoring` was false. */
   public readonly monitoring?: SseMonitoring;
+  /** The `FunctionUrl` output (ends in `/`); a pipeline step reads it through `envFromCfnOutputs`. */
+  public readonly functionUrlOutput: CfnOutput;
+  /** The `Region` output: the region to sign requests for. */
+  public readonly regionOutput: CfnOutput;
 
   constructor(scope: Construct, id: string, props: SseStreamStackProps = {}) {
     super(scope, id, {
@@ -87,7 +97,7 @@ export class SseStreamStack extends Stack {
     }
     this.sseFunction = new SseFunction(this, 'SseFunction', { ...props.sseFunction, streamsTable: this.streamsTable ?? props.sseFunction?.streamsTable });
 
-    new CfnOutput(this, 'FunctionUrl', {
+    this.functionUrlOutput = new CfnOutput(this, 'FunctionUrl', {
       description: `Function URL; GET <url>events streams${this.sseFunction.streamsTable ? ', GET <url>streams/<name> follows a durable stream' : ''}, GET <url>health answers 200`,
       value: this.sseFunction.url,
     });
@@ -95,7 +105,7 @@ export class SseStreamStack extends Stack {
       description: 'Lambda function name (logs, metrics, aws lambda commands)',
       value: this.sseFunction.function.functionName,
     });
-    new CfnOutput(this, 'Region', {
+    this.regionOutput = new CfnOutput(this, 'Region', {
       description: 'Region to sign requests for (curl --aws-sigv4 "aws:amz:<region>:lambda")',
       value: this.region,
     });

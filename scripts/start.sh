@@ -60,6 +60,10 @@ cat <<MSG
 
     $base/events
 
+  Watch it in a browser (a progress bar, the events, the reconnects):
+
+    $base/?stream=%2Fevents%3Fsteps%3D20%26interval_ms%3D500
+
   Watch a job's progress stream (an event every 2 seconds):
 
     curl -N $base/events

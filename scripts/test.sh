@@ -13,5 +13,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test (unit, property, handler, emulator end to end)"
 cargo test --workspace --locked
 
+echo "==> the page in Chromium (Playwright, against the emulator)"
+ensure_chromium
+npm run --silent test:browser
+
 echo "==> CDK: typecheck, assertions, cdk-nag, real bundle, synth + cfn-lint"
 npm run --silent test:cdk

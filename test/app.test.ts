@@ -9,12 +9,20 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { buildSseApp } from '../cdk/sse-app';
+import { SseStreamStack } from '../cdk/sse-stack';
 import { CDK_JSON_CONTEXT, CERTIFICATE_ARN, OIDC_CONTEXT, REPO_ROOT, USER_POOL_ARN, WEB_ACL_ARN, testOutdir } from './helpers';
 
 const CDK_JSON: { app: string } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8'));
 
 interface ValidationReport {
   readonly pluginReports: { readonly pluginName: string; readonly conclusion: string; readonly violations: { readonly ruleName: string }[] }[];
+}
+
+/** buildSseApp without sse:pipeline=true: the stream stack. */
+function buildStreamApp(sseApp: App): SseStreamStack {
+  const stack = buildSseApp(sseApp);
+  assert.ok(stack instanceof SseStreamStack);
+  return stack;
 }
 
 /** The app as bin/app.ts builds it, bundling skipped, writing to a temporary directory. */
@@ -136,7 +144,7 @@ describe('the app with cdk-nag AwsSolutionsChecks', () => {
 
   it('fails synth on a finding nobody acknowledged', () => {
     const sseApp = app();
-    const stack = buildSseApp(sseApp);
+    const stack = buildStreamApp(sseApp);
     stack.sseFunction.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
     assert.throws(() => sseApp.synth(), /Validation failed/);
     const report: ValidationReport = JSON.parse(fs.readFileSync(path.join(sseApp.outdir, 'validation-report.json'), 'utf8'));
@@ -148,7 +156,7 @@ describe('the app with cdk-nag AwsSolutionsChecks', () => {
 describe('the ALB acknowledgements are scoped', () => {
   it('still fails synth on an open ingress rule nobody listed in sse:albAllowedCidrs', () => {
     const sseApp = app({ 'sse:alb': 'true', 'sse:albAllowedCidrs': '10.0.0.0/8', 'sse:albAllowPlainHttp': 'true' });
-    const stack = buildSseApp(sseApp);
+    const stack = buildStreamApp(sseApp);
     stack.alb!.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80));
     assert.throws(() => sseApp.synth(), /Validation failed/);
     const report: ValidationReport = JSON.parse(fs.readFileSync(path.join(sseApp.outdir, 'validation-report.json'), 'utf8'));
@@ -159,7 +167,7 @@ describe('the ALB acknowledgements are scoped', () => {
 describe('the REST API acknowledgements are scoped', () => {
   it('still fails synth on an unauthorized method nobody opted into', () => {
     const sseApp = app({ 'sse:restApi': 'true' });
-    const stack = buildSseApp(sseApp);
+    const stack = buildStreamApp(sseApp);
     stack.restApi!.api.root.addResource('open').addMethod('GET', new apigateway.MockIntegration(), { authorizationType: apigateway.AuthorizationType.NONE });
     assert.throws(() => sseApp.synth(), /Validation failed/);
     const report: ValidationReport = JSON.parse(fs.readFileSync(path.join(sseApp.outdir, 'validation-report.json'), 'utf8'));
@@ -169,7 +177,7 @@ describe('the REST API acknowledgements are scoped', () => {
 
 describe('the app reads its context', () => {
   it('names the stack after sse:stackName and configures the function', () => {
-    const stack = buildSseApp(app({ 'sse:stackName': 'SseDev', 'sse:memory': '256' }));
+    const stack = buildStreamApp(app({ 'sse:stackName': 'SseDev', 'sse:memory': '256' }));
     assert.equal(stack.stackName, 'SseDev');
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { MemorySize: 256 });
   });
@@ -211,7 +219,7 @@ describe('the app reads its context', () => {
   });
 
   it('adds the durable streams table by default, configured by its keys', () => {
-    const stack = buildSseApp(app({
+    const stack = buildStreamApp(app({
       'sse:retentionHours': '72',
       'sse:pollMinMs': '20',
       'sse:pollMaxMs': '5000',

@@ -6,6 +6,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { CONTEXT_KEYS, readAppSettings } from '../cdk/context';
+import { PAGE_PATHS } from '../cdk/function-settings';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { CDK_JSON_CONTEXT, CERTIFICATE_ARN, OIDC, OIDC_CONTEXT, REPO_ROOT, USER_POOL_ARN, WEB_ACL_ARN } from './helpers';
 
@@ -189,6 +190,7 @@ describe('readAppSettings: the ALB', () => {
       'sse:restApiAllowUnauthenticated': false,
       'sse:restApiUserPoolArn': USER_POOL_ARN,
       'sse:restApiScopes': 'https://sse.example.com/read, openid',
+      'sse:restApiWatchPage': 'false',
       'sse:restApiApiKey': 'true',
       'sse:restApiThrottleRate': '20',
       'sse:restApiThrottleBurst': 40,
@@ -204,6 +206,7 @@ describe('readAppSettings: the ALB', () => {
       allowUnauthenticated: false,
       userPoolArn: USER_POOL_ARN,
       oauthScopes: ['https://sse.example.com/read', 'openid'],
+      watchPage: false,
       apiKey: true,
       throttlingRateLimit: 20,
       throttlingBurstLimit: 40,
@@ -213,6 +216,14 @@ describe('readAppSettings: the ALB', () => {
       cloudWatchRole: true,
     });
     assert.deepEqual(readAppSettings({ 'sse:restApi': 'true', 'sse:restApiScopes': ['openid'] }).restApi!.oauthScopes, ['openid']);
+  });
+
+  it('reads sse:restApiWatchPage as true or false, -c and cdk.json alike, and leaves its default to the construct', () => {
+    assert.equal(readAppSettings({ 'sse:restApi': 'true' }).restApi!.watchPage, undefined);
+    assert.equal(readAppSettings({ 'sse:restApi': 'true', 'sse:restApiWatchPage': 'true' }).restApi!.watchPage, true);
+    assert.equal(readAppSettings({ 'sse:restApi': 'true', 'sse:restApiWatchPage': true }).restApi!.watchPage, true);
+    assert.equal(readAppSettings({ 'sse:restApi': true, 'sse:restApiAuth': 'cognito', 'sse:restApiUserPoolArn': USER_POOL_ARN, 'sse:restApiWatchPage': 'false' }).restApi!.watchPage, false);
+    assert.equal(readAppSettings({ 'sse:restApi': 'true', 'sse:restApiWatchPage': false }).restApi!.watchPage, false);
   });
 
   it('takes a client secret ARN', () => {
@@ -315,13 +326,16 @@ describe('readAppSettings rejects', () => {
     ['a certificate that is not an ACM ARN', { 'sse:restApi': 'true', 'sse:restApiCertificateArn': 'cert' }, '-c sse:restApiCertificateArn=cert: must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>) in the API\'s region (us-east-1 for edge)'],
     ['a web ACL that is not an ARN', { 'sse:restApi': 'true', 'sse:restApiWebAclArn': 'my-acl' }, '-c sse:restApiWebAclArn=my-acl: must be a regional WAFv2 web ACL ARN'],
     ['a non-boolean CloudWatch role', { 'sse:restApi': 'true', 'sse:restApiCloudWatchRole': 'create' }, '-c sse:restApiCloudWatchRole=create: must be one of true, false'],
+    ['a watch page switch that is not a boolean', { 'sse:restApi': 'true', 'sse:restApiWatchPage': 'on' }, '-c sse:restApiWatchPage=on: must be one of true, false'],
+    ['the watch page without sse:restApi=true', { 'sse:restApiWatchPage': 'true' }, 'sse:restApiWatchPage configures the REST API, which is off: add -c sse:restApi=true, or remove it'],
+    ['the watch page with sse:restApi=false', { 'sse:restApi': 'false', 'sse:restApiWatchPage': 'false' }, 'sse:restApiWatchPage configures the REST API, which is off: add -c sse:restApi=true, or remove it'],
   ];
   for (const [name, context, expected] of cases) {
     it(name, () => assert.ok(contextError(context).includes(expected), contextError(context)));
   }
 
   it('an unknown sse: key, listing the keys the app reads', () => {
-    assert.match(contextError({ 'sse:memroy': '256' }), /unknown context key sse:memroy; this app reads sse:stackName, sse:architecture, .*sse:jobIntervalMs, sse:windowMs, sse:deadlineMarginMs, sse:heartbeatMs, sse:batchWindowMs, sse:durableStreams, sse:retentionHours, sse:pollMinMs, sse:pollMaxMs, sse:tableRemovalPolicy, sse:publisherRoleArns, sse:alb, sse:albInternetFacing, .*sse:albOidcClientSecretName, sse:restApi, sse:restApiEndpointType, .*sse:restApiCloudWatchRole, sse:metrics, sse:metricsNamespace, sse:tracing, sse:alarms, sse:alarmErrors, .*sse:alarmEmail, sse:dashboard$/m);
+    assert.match(contextError({ 'sse:memroy': '256' }), /unknown context key sse:memroy; this app reads sse:stackName, sse:architecture, .*sse:jobIntervalMs, sse:windowMs, sse:deadlineMarginMs, sse:heartbeatMs, sse:batchWindowMs, sse:durableStreams, sse:retentionHours, sse:pollMinMs, sse:pollMaxMs, sse:tableRemovalPolicy, sse:publisherRoleArns, sse:alb, sse:albInternetFacing, .*sse:albOidcClientSecretName, sse:restApi, sse:restApiEndpointType, .*sse:restApiCloudWatchRole, sse:metrics, sse:metricsNamespace, sse:tracing, sse:alarms, sse:alarmErrors, .*sse:alarmEmail, sse:dashboard, sse:pipeline, sse:pipelineConnectionArn, .*sse:pipelineApprovals$/m);
   });
 
   it('a known key typed without its prefix', () => {
@@ -395,6 +409,11 @@ describe('CONTEXT_KEYS: the REST API', () => {
     assert.deepEqual(rows['sse:restApiThrottleRate'], { allowed: 'an integer from 1 to 10000 (requests per second)', defaultValue: '50' });
     assert.deepEqual(rows['sse:restApiThrottleBurst'], { allowed: 'an integer from 1 to 5000 (requests)', defaultValue: '100' });
     assert.equal(rows['sse:restApiCloudWatchRole'].defaultValue, 'false');
+    assert.deepEqual(rows['sse:restApiWatchPage'], {
+      allowed: `true | false: serve the watch page and its scripts (GET ${PAGE_PATHS.join(', ')}) without authorization; its streams keep theirs (true with iam or an API key warns at synth: a browser cannot sign, the page cannot send a key)`,
+      defaultValue: '(true with sse:restApiAuth=cognito or none and no sse:restApiApiKey, false otherwise)',
+    });
+    assert.match(rows['sse:restApiWatchPage'].allowed, /GET \/, \/page\.js, /);
     for (const key of [
       'sse:restApiAllowEdge', 'sse:restApiAllowUnauthenticated', 'sse:restApiUserPoolArn', 'sse:restApiScopes', 'sse:restApiApiKey',
       'sse:restApiDomainName', 'sse:restApiCertificateArn', 'sse:restApiWebAclArn',
@@ -487,6 +506,75 @@ describe('readAppSettings: monitoring', () => {
     for (const key of ['sse:metrics', 'sse:tracing', 'sse:alarms', 'sse:alarmThrottles', 'sse:alarmDurationNearTimeout', 'sse:alarmConcurrencyNearCap', 'sse:alarmRestApiServerErrors', 'sse:alarmAlbTargetErrors', 'sse:alarmDynamoThrottles', 'sse:alarmTopicArn', 'sse:alarmEmail', 'sse:dashboard']) {
       assert.ok(rows[key], `${key} is not documented`);
     }
+  });
+});
+
+describe('readAppSettings: the pipeline', () => {
+  const CONNECTION = 'arn:aws:codeconnections:eu-west-1:111122223333:connection/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
+  const required = { 'sse:pipeline': 'true', 'sse:pipelineConnectionArn': CONNECTION, 'sse:pipelineRepository': 'example/lambda-sse' };
+
+  it('builds no pipeline without sse:pipeline, or with sse:pipeline=false', () => {
+    assert.equal(readAppSettings({}).pipeline, undefined);
+    assert.equal(readAppSettings({ 'sse:pipeline': 'false' }).pipeline, undefined);
+  });
+
+  it('reads the required keys, with branch main and one stage dev by default', () => {
+    assert.deepEqual(readAppSettings(required).pipeline, {
+      connectionArn: CONNECTION,
+      repository: 'example/lambda-sse',
+      branch: 'main',
+      stages: [{ name: 'dev', approval: false }],
+    });
+  });
+
+  it('reads every key: stages in other accounts, approvals for all but the first, or none', () => {
+    const settings = readAppSettings({ ...required, 'sse:pipelineBranch': 'release/1', 'sse:pipelineStages': 'dev, staging,prod@444455556666/us-east-1', 'sse:memory': '256' });
+    assert.deepEqual(settings.pipeline, {
+      connectionArn: CONNECTION,
+      repository: 'example/lambda-sse',
+      branch: 'release/1',
+      stages: [
+        { name: 'dev', approval: false },
+        { name: 'staging', approval: true },
+        { name: 'prod', env: { account: '444455556666', region: 'us-east-1' }, approval: true },
+      ],
+    });
+    assert.equal(settings.sseFunction.memorySize, 256);
+    assert.deepEqual(readAppSettings({ ...required, 'sse:pipelineStages': ['dev', 'prod'], 'sse:pipelineApprovals': 'false' }).pipeline?.stages, [
+      { name: 'dev', approval: false },
+      { name: 'prod', approval: false },
+    ]);
+  });
+
+  const rejected: [string, Record<string, unknown>, RegExp][] = [
+    ['sse:pipeline that is not a boolean', { 'sse:pipeline': 'yes' }, /-c sse:pipeline=yes: must be one of true, false/],
+    ['a pipeline key without sse:pipeline=true', { 'sse:pipelineRepository': 'example/lambda-sse' }, /sse:pipelineRepository only applies with -c sse:pipeline=true: add it, or remove it/],
+    ['pipeline keys with sse:pipeline=false', { 'sse:pipeline': 'false', 'sse:pipelineStages': 'dev', 'sse:pipelineBranch': 'main' }, /sse:pipelineBranch, sse:pipelineStages only apply with -c sse:pipeline=true: add it, or remove them/],
+    ['sse:pipeline=true without a connection', { 'sse:pipeline': 'true', 'sse:pipelineRepository': 'example/lambda-sse' }, /sse:pipeline=true needs -c sse:pipelineConnectionArn=arn:aws:codeconnections:<region>:<account>:connection\/<id> \(README\.md, "Deploy from a pipeline"\)/],
+    ['sse:pipeline=true without a repository', { 'sse:pipeline': 'true', 'sse:pipelineConnectionArn': CONNECTION }, /sse:pipeline=true needs -c sse:pipelineRepository=<owner>\/<repo>/],
+    ['a connection ARN that is not one', { ...required, 'sse:pipelineConnectionArn': 'arn:aws:iam::111122223333:role/x' }, /-c sse:pipelineConnectionArn=arn:aws:iam::111122223333:role\/x: must be a CodeConnections connection ARN/],
+    ['a repository that is a URL', { ...required, 'sse:pipelineRepository': 'https://github.com/example/lambda-sse' }, /-c sse:pipelineRepository=https:\/\/github\.com\/example\/lambda-sse: must be owner\/repo/],
+    ['a branch that git refuses', { ...required, 'sse:pipelineBranch': 'feature..x' }, /-c sse:pipelineBranch=feature\.\.x: must be a git branch name/],
+    ['a stage with a bad name', { ...required, 'sse:pipelineStages': 'dev,prod_1' }, /-c sse:pipelineStages=dev,prod_1: "prod_1" \(name or name@account\/region, like prod@111122223333\/eu-west-1\): the stage name must start with a letter/],
+    ['a stage with an account but no region', { ...required, 'sse:pipelineStages': 'prod@444455556666' }, /"prod@444455556666" must be name or name@account\/region/],
+    ['a stage with a bad account', { ...required, 'sse:pipelineStages': 'prod@4444/eu-west-1' }, /the account must be a 12-digit AWS account id, got "4444"/],
+    ['a stage with a bad region', { ...required, 'sse:pipelineStages': 'prod@444455556666/europe' }, /the region must be an AWS region like eu-west-1, got "europe"/],
+    ['no stage', { ...required, 'sse:pipelineStages': ' , ' }, /-c sse:pipelineStages is empty: name at least one stage, like dev or dev,prod/],
+    ['one stage twice', { ...required, 'sse:pipelineStages': 'dev,Dev' }, /-c sse:pipelineStages=dev,Dev: names dev more than once \(ignoring case\); give each stage its own name/],
+    ['approvals that are not a boolean', { ...required, 'sse:pipelineApprovals': 'manual' }, /-c sse:pipelineApprovals=manual: must be one of true, false/],
+  ];
+  for (const [name, context, expected] of rejected) {
+    it(`rejects ${name}`, () => assert.match(contextError(context), expected));
+  }
+
+  it('documents the pipeline keys', () => {
+    const rows = Object.fromEntries(CONTEXT_KEYS.map(({ key, allowed, defaultValue }) => [key, { allowed, defaultValue }]));
+    assert.equal(rows['sse:pipeline'].defaultValue, 'false');
+    assert.equal(rows['sse:pipelineBranch'].defaultValue, 'main');
+    assert.equal(rows['sse:pipelineStages'].defaultValue, 'dev');
+    assert.equal(rows['sse:pipelineApprovals'].defaultValue, 'true');
+    assert.match(rows['sse:pipelineConnectionArn'].allowed, /required with sse:pipeline=true/);
+    assert.match(rows['sse:pipelineRepository'].allowed, /required with sse:pipeline=true/);
   });
 });
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FUNCTION_VARIABLES, UNIT_WORDS, type SettingVariable, unitWord } from '../cdk/function-settings';
+import { FUNCTION_SETTINGS_FILE, FUNCTION_VARIABLES, PAGE_PATHS, UNIT_WORDS, type SettingVariable, checkPagePaths, unitWord } from '../cdk/function-settings';
 import {
   DEFAULT_DURABLE_SETTINGS,
   DEFAULT_JOB_SETTINGS,
@@ -89,5 +89,36 @@ describe('the function settings the CDK app sets', () => {
     const interval = FUNCTION_VARIABLES.find((v) => v.variable === 'SSE_JOB_INTERVAL_MS')!;
     assert.deepEqual(readmeRow('steps').slice(2), [`${steps.min} to ${steps.max}`, `${steps.default} (\`SSE_JOB_STEPS\`)`]);
     assert.deepEqual(readmeRow('interval_ms').slice(2), [`${interval.min} to ${interval.max}`, `${interval.default} (\`SSE_JOB_INTERVAL_MS\`)`]);
+  });
+});
+
+describe('the watch page\'s paths', () => {
+  it('are the generated page.paths: / and the scripts it loads', () => {
+    const generated = JSON.parse(fs.readFileSync(FUNCTION_SETTINGS_FILE, 'utf8'));
+    assert.deepEqual(PAGE_PATHS, generated.page.paths);
+    assert.equal(PAGE_PATHS[0], '/');
+    assert.ok(PAGE_PATHS.includes('/page.js'), PAGE_PATHS.join(', '));
+  });
+
+  it('are checked when read: a list of distinct paths, / or one segment below it', () => {
+    assert.deepEqual(checkPagePaths({ paths: ['/', '/a.js'] }), ['/', '/a.js']);
+    const cases: [unknown, RegExp][] = [
+      [undefined, /has no "page\.paths" list, which cdk\/function-settings\.ts reads for the watch page; regenerate it/],
+      [{ paths: [] }, /has no "page\.paths" list/],
+      [{ paths: '/' }, /has no "page\.paths" list/],
+      [{ paths: ['/', 'page.js'] }, /has a "page\.paths" entry "page\.js" that is not \/ or one segment below it/],
+      [{ paths: ['/', '/js/page.js'] }, /entry "\/js\/page\.js"/],
+      [{ paths: ['/', '/..'] }, /entry "\/\.\."/],
+      [{ paths: ['/', '/{name}'] }, /entry "\/\{name\}"/],
+      [{ paths: ['/', 7] }, /entry 7/],
+      [{ paths: ['/', '/a.js', '/a.js'] }, /lists a path twice in "page\.paths"/],
+    ];
+    for (const [generated, expected] of cases) assert.throws(() => checkPagePaths(generated), expected, JSON.stringify(generated));
+  });
+
+  it('are each in the README row of sse:restApiWatchPage', () => {
+    const row = README.split('\n').find((line) => line.startsWith('| `sse:restApiWatchPage` |'));
+    assert.ok(row, 'README.md has no table row for sse:restApiWatchPage');
+    for (const pagePath of PAGE_PATHS) assert.ok(row.includes(pagePath === '/' ? '`GET /`' : `\`${pagePath}\``), `${pagePath} not in ${row}`);
   });
 });

@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { PAGE_PATHS } from '../cdk/function-settings';
 import { SseFunction, type SseFunctionProps } from '../cdk/sse-function';
 import { SseRestApi, type SseRestApiOptions } from '../cdk/sse-rest-api';
 import { SseStreamStack } from '../cdk/sse-stack';
@@ -45,13 +48,38 @@ function warnings(annotations: Annotations): string[] {
   return annotations.findWarning('*', Match.anyValue()).map((w) => String(w.entry.data));
 }
 
-/** The methods by their resource's last path part. */
-function methods(template: Template): Record<string, Record<string, unknown>> {
+interface MethodResource {
+  readonly Properties: Record<string, unknown>;
+  readonly Metadata?: { checkov?: { skip: { id: string; comment: string }[] }; [key: string]: unknown };
+}
+
+/** The method resources by their resource's last path part; the root resource's (the watch page) is `/`. */
+function methodResources(template: Template): Record<string, MethodResource> {
   const resources = template.findResources('AWS::ApiGateway::Resource');
+  const apiId = Object.keys(template.findResources('AWS::ApiGateway::RestApi'))[0];
   return Object.fromEntries(Object.values(template.findResources(METHOD)).map((m) => {
-    const resourceId = (m.Properties.ResourceId as { Ref: string }).Ref;
-    return [resources[resourceId].Properties.PathPart as string, m.Properties as Record<string, unknown>];
+    const resourceId = (m.Properties.ResourceId as { Ref?: string }).Ref;
+    if (resourceId === undefined) {
+      assert.deepEqual(m.Properties.ResourceId, { 'Fn::GetAtt': [apiId, 'RootResourceId'] });
+      return ['/', m as MethodResource];
+    }
+    return [resources[resourceId].Properties.PathPart as string, m as MethodResource];
   }));
+}
+
+/** The methods' properties by their resource's last path part; the root resource's is `/`. */
+function methods(template: Template): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(Object.entries(methodResources(template)).map(([key, m]) => [key, m.Properties]));
+}
+
+/** The watch page's keys in `methods`, from the function's page paths: `/`, `page.js`, ... */
+const PAGE_KEYS = PAGE_PATHS.map((p) => (p === '/' ? '/' : p.slice(1)));
+/** The stream and health methods' keys, with the durable streams table. */
+const STREAM_KEYS = ['events', 'health', '{name}'];
+
+/** The stream and health methods: every method but the watch page's. */
+function streamMethods(template: Template): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(Object.entries(methods(template)).filter(([key]) => !PAGE_KEYS.includes(key)));
 }
 
 describe('SseStreamStack without restApi', () => {
@@ -235,10 +263,11 @@ describe('SseRestApi: every option', () => {
     logRetention: logs.RetentionDays.ONE_YEAR,
   }, { timeout: Duration.seconds(600), stream: { windowMs: 180_000 } });
 
-  it('authorizes every method with the Cognito user pool and its scopes, and requires an API key', () => {
+  it('authorizes every stream and health method with the Cognito user pool and its scopes, and requires an API key', () => {
     const authorizerId = Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))[0];
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'COGNITO_USER_POOLS', ProviderARNs: [USER_POOL_ARN], IdentitySource: 'method.request.header.Authorization' });
-    for (const method of Object.values(methods(template))) {
+    assert.deepEqual(Object.keys(streamMethods(template)).sort(), [...STREAM_KEYS].sort());
+    for (const method of Object.values(streamMethods(template))) {
       assert.equal(method.AuthorizationType, 'COGNITO_USER_POOLS');
       assert.deepEqual(method.AuthorizerId, { Ref: authorizerId });
       assert.deepEqual(method.AuthorizationScopes, ['https://sse.example.com/read', 'openid']);
@@ -333,7 +362,9 @@ describe('SseRestApi: options one by one', () => {
       assert.deepEqual(method.Metadata.checkov.skip.map((skip: { id: string }) => skip.id), ['CKV_AWS_59']);
     }
     const withKey = buildApi({ authorization: 'none', allowUnauthenticated: true, apiKey: true }).template;
-    for (const method of Object.values(withKey.findResources(METHOD))) assert.equal(method.Metadata?.checkov, undefined, 'a required API key passes CKV_AWS_59');
+    for (const [key, method] of Object.entries(methodResources(withKey))) {
+      if (!PAGE_KEYS.includes(key)) assert.equal(method.Metadata?.checkov, undefined, `${key}: a required API key passes CKV_AWS_59`);
+    }
   });
 
   it('allows EDGE only on opt-in, with a warning about the 30 s idle timeout, and a certificate in us-east-1', () => {
@@ -370,6 +401,186 @@ describe('SseRestApi: options one by one', () => {
     const sse = new SseFunction(stack, 'Sse', { logRetention: logs.RetentionDays.ONE_WEEK });
     new SseRestApi(stack, 'Api', { sseFunction: sse });
     assert.equal(Object.values(Template.fromStack(stack).findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 7 } })).length, 2);
+  });
+});
+
+describe('SseRestApi: the watch page', () => {
+  const cognito: SseRestApiOptions = { authorization: 'cognito', userPoolArn: USER_POOL_ARN };
+  const open: SseRestApiOptions = { authorization: 'none', allowUnauthenticated: true };
+  const pagePaths = PAGE_PATHS.map((p) => p.slice(1));
+
+  /** The rule ids acknowledged on each method construct, by its path (`/`, `/page.js`, `/events`, ...). */
+  function acknowledged(api: SseRestApi): Record<string, string[]> {
+    return Object.fromEntries(api.api.methods.map((method) => [
+      method.resource.path,
+      method.node.metadata
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((entry) => Object.keys(entry.data as Record<string, string>))
+        .map((id) => id.replace(/^Annotation::/, ''))
+        .sort(),
+    ]));
+  }
+
+  it('reads the page\'s paths from the function\'s settings: / first, then its scripts', () => {
+    assert.equal(PAGE_PATHS[0], '/');
+    assert.ok(PAGE_PATHS.length > 1);
+    assert.ok(PAGE_PATHS.slice(1).every((p) => /^\/[a-z0-9-]+\.js$/.test(p)), PAGE_PATHS.join(', '));
+  });
+
+  it('is left out with iam, the default: a browser cannot sign', () => {
+    const { api, template, annotations } = buildApi();
+    assert.equal(api.watchPage, false);
+    assert.deepEqual(api.pagePaths, []);
+    assert.deepEqual(Object.keys(methods(template)).sort(), [...STREAM_KEYS].sort());
+    assert.ok(!api.api.methods.some((m) => m.resource.path === '/'));
+    assert.deepEqual(warnings(annotations), []);
+  });
+
+  it('is left out by default when an API key is required: the page cannot send one', () => {
+    const { api, template, annotations } = buildApi({ ...cognito, apiKey: true });
+    assert.equal(api.watchPage, false);
+    assert.deepEqual(Object.keys(methods(template)).sort(), [...STREAM_KEYS].sort());
+    assert.deepEqual(warnings(annotations), []);
+  });
+
+  describe('with cognito (served by default; here with an API key, asked for)', () => {
+    const { stack, api, template, annotations } = buildApi({ ...cognito, apiKey: true, watchPage: true, oauthScopes: ['https://sse.example.com/read'] });
+
+    it('adds GET / on the root resource and one resource per script, next to the stream and health methods', () => {
+      assert.equal(api.watchPage, true);
+      assert.deepEqual(api.pagePaths, pagePaths);
+      assert.deepEqual(pagePaths[0], '');
+      assert.deepEqual(Object.keys(methods(template)).sort(), [...STREAM_KEYS, ...PAGE_KEYS].sort());
+      assert.deepEqual(api.api.methods.map((m) => m.resource.path).filter((p) => PAGE_PATHS.includes(p)), [...PAGE_PATHS]);
+      assert.equal(api.api.methods.find((m) => m.resource.path === '/')?.resource, api.api.root);
+      for (const key of PAGE_KEYS.filter((k) => k !== '/')) {
+        template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: key, ParentId: { 'Fn::GetAtt': [Object.keys(template.findResources('AWS::ApiGateway::RestApi'))[0], 'RootResourceId'] } });
+      }
+    });
+
+    it('serves the page without authorization, authorizer, scopes or API key; the streams keep Cognito and the key', () => {
+      const all = methods(template);
+      for (const key of PAGE_KEYS) {
+        const method = all[key];
+        assert.equal(method.HttpMethod, 'GET', key);
+        assert.equal(method.AuthorizationType, 'NONE', key);
+        assert.equal(method.ApiKeyRequired, false, key);
+        assert.equal(method.AuthorizerId, undefined, key);
+        assert.equal(method.AuthorizationScopes, undefined, key);
+      }
+      const authorizerId = Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))[0];
+      for (const [key, method] of Object.entries(streamMethods(template))) {
+        assert.equal(method.AuthorizationType, 'COGNITO_USER_POOLS', key);
+        assert.deepEqual(method.AuthorizerId, { Ref: authorizerId }, key);
+        assert.equal(method.ApiKeyRequired, true, key);
+      }
+      assert.equal(all.events.AuthorizationType, 'COGNITO_USER_POOLS');
+      // The page loads, but its streams need the key it cannot send: said at synth.
+      const found = warnings(annotations);
+      assert.equal(found.length, 1, found.join('\n'));
+      assert.match(found[0], /requires an API key: the page loads, but it cannot send x-api-key/);
+      assert.match(found[0], /lambda-sse:watchPageWithApiKey/);
+    });
+
+    it('integrates the page like the streams: the same streaming Lambda proxy', () => {
+      const all = methods(template);
+      for (const key of PAGE_KEYS) assert.deepEqual(all[key].Integration, all.events.Integration, key);
+      assert.equal((all['/'].Integration as { ResponseTransferMode: string }).ResponseTransferMode, 'STREAM');
+    });
+
+    it('lets API Gateway invoke the function for each page method, scoped to its path', () => {
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'apigateway.amazonaws.com' } }));
+      assert.equal(permissions.length, STREAM_KEYS.length + PAGE_PATHS.length);
+      const apiId = Object.keys(template.findResources('AWS::ApiGateway::RestApi'))[0];
+      const stageId = Object.keys(template.findResources(STAGE))[0];
+      const arns = permissions.map((p) => JSON.stringify(p.Properties.SourceArn));
+      for (const pagePath of PAGE_PATHS) {
+        const suffix = `{"Ref":"${apiId}"},"/",{"Ref":"${stageId}"},"/GET${pagePath}"]]}`;
+        assert.equal(arns.filter((arn) => arn.endsWith(suffix)).length, 1, `${pagePath}: ${arns.join('\n')}`);
+      }
+    });
+
+    it('acknowledges AwsSolutions-APIG4 and COG4 on the page methods only, and skips checkov\'s CKV_AWS_59 there only, each with a reason', () => {
+      const acks = acknowledged(api);
+      for (const pagePath of PAGE_PATHS) assert.deepEqual(acks[pagePath], ['AwsSolutions-APIG4', 'AwsSolutions-COG4'], pagePath);
+      for (const streamPath of ['/events', '/health', '/streams/{name}']) assert.deepEqual(acks[streamPath], [], streamPath);
+      const reason = JSON.stringify(api.api.methods.find((m) => m.resource.path === '/')!.node.metadata.find((e) => e.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)!.data);
+      assert.match(reason, /static files compiled into the function: they hold no data, and every stream the page opens .* is authorized as before \(cognito\)/);
+      for (const [key, method] of Object.entries(methodResources(template))) {
+        const skips = (method.Metadata?.checkov?.skip ?? []).map((skip) => skip.id);
+        assert.deepEqual(skips, PAGE_KEYS.includes(key) ? ['CKV_AWS_59'] : [], key);
+      }
+      assert.match(methodResources(template)['/'].Metadata!.checkov!.skip[0].comment, /hold no data/);
+    });
+
+    it('adds no warning without the API key', () => {
+      assert.deepEqual(warnings(buildApi({ ...cognito }).annotations), []);
+    });
+
+    it('keeps the page out of the paths, the URL\'s description and the curl command', () => {
+      assert.deepEqual(api.paths, ['events', 'health', 'streams/{name}']);
+      const outputs = template.toJSON().Outputs;
+      for (const script of PAGE_PATHS.slice(1)) assert.doesNotMatch(outputs.RestApiUrl.Description, new RegExp(script.replace('.', '\\.')));
+      assert.match(outputs.RestApiUrl.Description, /GET <url>events, GET <url>health, GET <url>streams\/<name>$/);
+      const curl = stack.resolve(outputs.RestApiCurlCommand.Value) as { 'Fn::Join': [string, unknown[]] };
+      assert.match(curl['Fn::Join'][1].filter((part) => typeof part === 'string').join(''), /\/events$/);
+    });
+  });
+
+  it('synthesizes with cognito and the page with no unacknowledged cdk-nag finding', () => {
+    const app = testApp();
+    new SseStreamStack(app, 'Sse', { restApi: { ...cognito } });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    // The same setup fails on an unacknowledged finding (test/app.test.ts), so an empty report means none.
+    app.synth();
+    const report = JSON.parse(fs.readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8')) as { pluginReports: { violations: unknown[] }[] };
+    assert.deepEqual(report.pluginReports.flatMap((p) => p.violations), []);
+  });
+
+  it('fails cdk-nag on a method like the page\'s that nobody acknowledged', () => {
+    const app = testApp();
+    const stack = new SseStreamStack(app, 'Sse', { restApi: { ...cognito, watchPage: false } });
+    stack.restApi!.api.root.addResource('other').addMethod('GET', undefined, { authorizationType: apigateway.AuthorizationType.NONE });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    assert.throws(() => app.synth(), /Validation failed/);
+    const report = JSON.parse(fs.readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8')) as { pluginReports: { violations: { ruleName: string }[] }[] };
+    assert.deepEqual(report.pluginReports.flatMap((p) => p.violations.map((v) => v.ruleName)).sort(), ['AwsSolutions-APIG4', 'AwsSolutions-COG4']);
+  });
+
+  it('is served with none too, without a warning of its own', () => {
+    const { api, template, annotations } = buildApi(open);
+    assert.equal(api.watchPage, true);
+    assert.deepEqual(api.pagePaths, pagePaths);
+    for (const key of PAGE_KEYS) assert.equal(methods(template)[key]?.AuthorizationType, 'NONE', key);
+    assert.deepEqual(acknowledged(api)['/'], ['AwsSolutions-APIG4', 'AwsSolutions-COG4']);
+    const found = warnings(annotations);
+    assert.equal(found.length, 1, found.join('\n'));
+    assert.match(found[0], /lambda-sse:unauthenticatedRestApi/);
+  });
+
+  it('is left out on watchPage false, with cognito', () => {
+    const { api, template } = buildApi({ ...cognito, watchPage: false });
+    assert.equal(api.watchPage, false);
+    assert.deepEqual(api.pagePaths, []);
+    assert.deepEqual(Object.keys(methods(template)).sort(), [...STREAM_KEYS].sort());
+    assert.equal(Object.values(template.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'apigateway.amazonaws.com' } })).length, STREAM_KEYS.length);
+    for (const method of Object.values(methods(template))) assert.equal(method.AuthorizationType, 'COGNITO_USER_POOLS');
+  });
+
+  it('is served on watchPage true with iam, with a warning that its streams need SigV4; the streams stay IAM', () => {
+    const { api, template, annotations } = buildApi({ watchPage: true });
+    assert.equal(api.watchPage, true);
+    assert.deepEqual(api.pagePaths, pagePaths);
+    for (const key of PAGE_KEYS) assert.equal(methods(template)[key]?.AuthorizationType, 'NONE', key);
+    for (const [key, method] of Object.entries(streamMethods(template))) assert.equal(method.AuthorizationType, 'AWS_IAM', key);
+    assert.equal(Object.values(template.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'apigateway.amazonaws.com' } })).length, STREAM_KEYS.length + PAGE_PATHS.length);
+    assert.deepEqual(acknowledged(api)['/page.js'], ['AwsSolutions-APIG4', 'AwsSolutions-COG4']);
+    assert.deepEqual(acknowledged(api)['/events'], ['AwsSolutions-COG4']);
+    const found = warnings(annotations);
+    assert.equal(found.length, 1, found.join('\n'));
+    assert.match(found[0], /lambda-sse:watchPageWithIam/);
+    assert.match(found[0], /the page loads, but the streams it opens need SigV4 signatures, which browsers cannot send/);
+    assert.match(found[0], /Use authorization cognito .* or a public Function URL/);
   });
 });
 

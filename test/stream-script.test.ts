@@ -106,6 +106,21 @@ esac
     assert.equal(request.headers['last-event-id'], '7');
   });
 
+  it('writes the status line and headers to the --dump-header file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sse-headers-'));
+    try {
+      const file = path.join(dir, 'headers');
+      const result = await run(['--url', baseUrl, '--region', 'eu-west-1', '--dump-header', file], { AWS_ACCESS_KEY_ID: 'A', AWS_SECRET_ACCESS_KEY: 'B' });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, BODY, 'the body alone goes to stdout');
+      const headers = fs.readFileSync(file, 'latin1');
+      assert.match(headers, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(headers, /^content-type: text\/event-stream\r$/m);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('fails with the response body when the URL refuses the caller', async () => {
     const result = await run(['--url', baseUrl, '--region', 'eu-west-1', 'forbidden'], { AWS_ACCESS_KEY_ID: 'A', AWS_SECRET_ACCESS_KEY: 'B' });
     assert.equal(result.code, 22);

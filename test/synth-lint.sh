@@ -14,7 +14,7 @@
 # templates differ from the arm64 default only in `Architectures`; the
 # arm64 template itself is covered by the assertion tests.
 #
-# Nine configurations are linted: the defaults (left in ./cdk.out for a
+# Eleven configurations are linted: the defaults (left in ./cdk.out for a
 # look; they include the durable streams table, the alarms and the
 # dashboard), every IAM option
 # (resource-policy grants, CORS, reserved concurrency, every stream
@@ -25,9 +25,14 @@
 # public URL without the table, an internal plain-HTTP ALB in a new isolated
 # VPC, an internet-facing HTTPS ALB with OIDC login (a dummy
 # certificate ARN and secret name: synth resolves neither), the streaming
-# REST API with its defaults (IAM, REGIONAL, stage `live`), and the REST
+# REST API with its defaults (IAM, REGIONAL, stage `live`), the REST API
+# with a Cognito authorizer and no API key (so the watch page's methods,
+# without authorization, are served), and the REST
 # API with a Cognito authorizer (dummy user pool ARN), an API key and usage
-# plan, a custom domain (dummy certificate) and a web ACL (dummy ARN).
+# plan, a custom domain (dummy certificate) and a web ACL (dummy ARN); and
+# the CDK Pipeline (`-c sse:pipeline=true`, a dummy connection ARN) with
+# stages dev and prod: the pipeline stack and each stage's stream stack in
+# its nested assembly (assembly-*).
 #
 # Ignored cfn-lint rules, each with its reason:
 #   W3005  CDK adds DependsOn from the function to its role and the role's
@@ -45,7 +50,8 @@ for tool in cfn-lint checkov; do
 done
 
 # No credentials may leak in: synth must work without an account.
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE \
+  AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI CDK_DEFAULT_ACCOUNT CDK_DEFAULT_REGION
 export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 
 variants_dir="$(mktemp -d)"
@@ -85,6 +91,9 @@ synth "$variants_dir/alb-oidc" \
   -c sse:albOidcClientId=sse-alb -c sse:albOidcClientSecretName=sse/alb-oidc-client-secret \
   -c sse:batchWindowMs=10000 -c sse:albIdleTimeout=30
 synth "$variants_dir/rest-api" -c sse:restApi=true
+synth "$variants_dir/rest-api-page" \
+  -c sse:restApi=true -c sse:restApiAuth=cognito \
+  -c sse:restApiUserPoolArn=arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbCdEf123
 synth "$variants_dir/rest-api-cognito" \
   -c sse:restApi=true -c sse:restApiAuth=cognito \
   -c sse:restApiUserPoolArn=arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbCdEf123 \
@@ -93,13 +102,20 @@ synth "$variants_dir/rest-api-cognito" \
   -c sse:restApiDomainName=sse.example.com \
   -c sse:restApiCertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d \
   -c sse:restApiWebAclArn=arn:aws:wafv2:us-east-1:123456789012:regional/webacl/sse/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d
+synth "$variants_dir/pipeline" \
+  -c sse:pipeline=true \
+  -c sse:pipelineConnectionArn=arn:aws:codeconnections:eu-west-1:111122223333:connection/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d \
+  -c sse:pipelineRepository=example/lambda-sse -c sse:pipelineStages=dev,prod
+
+# The pipeline's stages are nested assemblies, one folder each.
+templates=("$root"/cdk.out/*.template.json "$variants_dir"/*/*.template.json "$variants_dir"/*/assembly-*/*.template.json)
 
 echo "==> cfn-lint $(cfn-lint --version | cut -d' ' -f2)" >&2
-cfn-lint --ignore-checks W3005 -- "$root"/cdk.out/*.template.json "$variants_dir"/*/*.template.json
+cfn-lint --ignore-checks W3005 -- "${templates[@]}"
 echo "cfn-lint: no errors or warnings" >&2
 
 echo "==> checkov $(checkov --version)" >&2
 # Offline: no policy download, no platform, no version check.
 BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false checkov --quiet --compact --skip-download \
-  --framework cloudformation -f "$root"/cdk.out/*.template.json "$variants_dir"/*/*.template.json
+  --framework cloudformation -f "${templates[@]}"
 echo "checkov: no findings" >&2

@@ -77,6 +77,7 @@ impl Handler {
         };
         let source = match target {
             Target::Health => return HttpResponse::health(),
+            Target::Asset(asset) => return HttpResponse::asset(asset),
             Target::Source(source) => source,
         };
         request.params = params;

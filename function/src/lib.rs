@@ -63,6 +63,7 @@ mod source;
 pub mod sources;
 mod sse;
 mod stream;
+pub mod web;
 
 /// Not part of the API: `lambda_runtime::run` with `TCP_NODELAY` on the
 /// Runtime API connection, public only for the benchmark harness's baseline.

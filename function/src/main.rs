@@ -1,5 +1,6 @@
 //! The function: the simulated progress job at `/events`, durable streams at
-//! `/streams/{name}` when `SSE_TABLE_NAME` names their table, and `/health`.
+//! `/streams/{name}` when `SSE_TABLE_NAME` names their table, `/health`, and
+//! the page that watches a stream at `/`.
 
 use lambda_runtime::tracing;
 use lambda_sse::{
@@ -19,7 +20,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut router = Router::new().route("/events", job).health("/health");
+    let mut router = Router::new()
+        .route("/events", job)
+        .health("/health")
+        .watch_page();
     // Set and not empty, as `durable::table_name_from_env` reads it.
     if std::env::var(lambda_sse::durable::TABLE_NAME_VARIABLE).is_ok_and(|name| !name.is_empty()) {
         match DurableSource::from_env() {

@@ -4,6 +4,7 @@
 use crate::router::ALLOWED_METHODS;
 use crate::source::Refusal;
 use crate::stream::Body as EventStream;
+use crate::web::Asset;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
@@ -70,6 +71,15 @@ impl HttpResponse {
     pub fn health() -> Self {
         let body = serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") });
         Self::json(StatusCode::OK, &body)
+    }
+
+    /// `200` with one of the page's files.
+    pub fn asset(asset: &Asset) -> Self {
+        Self {
+            status: StatusCode::OK,
+            headers: asset.headers(),
+            body: Body::Full(asset.bytes()),
+        }
     }
 
     /// `501`: a source that cannot resume, asked through a buffered front

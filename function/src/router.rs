@@ -4,6 +4,7 @@
 
 use crate::number::{quoted, shorten};
 use crate::source::{Refusal, Source};
+use crate::web::{ASSETS, Asset};
 use http::{Method, StatusCode};
 use std::{collections::HashMap, fmt, sync::Arc};
 
@@ -46,6 +47,7 @@ enum Segment {
 #[derive(Clone)]
 pub(crate) enum Target {
     Health,
+    Asset(&'static Asset),
     Source(Arc<dyn Source>),
 }
 
@@ -82,6 +84,18 @@ impl Router {
     /// As [`Router::route`].
     pub fn health(self, path: &str) -> Self {
         self.mount(path, Target::Health)
+    }
+
+    /// Mounts the page that watches a stream at `/`, with the scripts it
+    /// loads beside it (`/page.js`, `/sse-client.js`, `/sse-parser.js`):
+    /// see [`crate::web`].
+    ///
+    /// # Panics
+    /// As [`Router::route`], when one of those paths is already mounted.
+    pub fn watch_page(self) -> Self {
+        ASSETS.iter().fold(self, |router, asset| {
+            router.mount(asset.path, Target::Asset(asset))
+        })
     }
 
     fn mount(mut self, pattern: &str, target: Target) -> Self {
@@ -124,7 +138,13 @@ impl Router {
                 .map(|params| (route.target.clone(), params, route.pattern.as_str()))
         });
         let Some(found) = found else {
-            let served: Vec<&str> = self.routes.iter().map(|r| r.pattern.as_str()).collect();
+            // The page's scripts are not for a person to GET; the page is.
+            let served: Vec<&str> = self
+                .routes
+                .iter()
+                .filter(|r| !matches!(r.target, Target::Asset(asset) if asset.path != "/"))
+                .map(|r| r.pattern.as_str())
+                .collect();
             return Err(Refusal::new(
                 StatusCode::NOT_FOUND,
                 "not_found",

@@ -302,10 +302,14 @@ mod tests {
                 "errorCode": dimension::ERROR_CODE,
             },
         });
+        let page = serde_json::json!({
+            "paths": crate::web::ASSETS.map(|asset| asset.path),
+        });
         let json = serde_json::json!({
+            "page": page,
             "metrics": metrics_facts,
             "durable": durable_layout,
-            "about": "Generated from function/src/settings.rs (scope stream), function/src/sources/job.rs (scope job) function/src/sources/durable.rs (scope durable) and function/src/durable/publish.rs (scope publish), the durable streams' layout from function/src/durable/ and the metrics' names from function/src/metrics.rs, by the test `the_cdk_app_reads_the_same_settings`; do not edit. Regenerate with: LAMBDA_SSE_WRITE_SETTINGS=1 cargo test -p lambda-sse --lib settings",
+            "about": "Generated from function/src/settings.rs (scope stream), function/src/sources/job.rs (scope job) function/src/sources/durable.rs (scope durable) and function/src/durable/publish.rs (scope publish), the durable streams' layout from function/src/durable/ and the metrics' names from function/src/metrics.rs and the page's paths from function/src/web.rs, by the test `the_cdk_app_reads_the_same_settings`; do not edit. Regenerate with: LAMBDA_SSE_WRITE_SETTINGS=1 cargo test -p lambda-sse --lib settings",
             "variables": variables,
         });
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../cdk/function-settings.json");

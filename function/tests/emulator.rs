@@ -193,6 +193,7 @@ async fn through_the_function_url_emulator() {
     a_client_that_hangs_up_frees_the_function(&emulator).await;
     an_eventsource_behind_a_buffering_front_gets_every_step_once(&emulator).await;
     signed_requests_from_the_stream_script_verify(&emulator).await;
+    the_smoke_test_passes_signed_through_windows(&emulator).await;
 }
 
 async fn streams_events_one_by_one(emulator: &Emulator) {
@@ -810,6 +811,60 @@ async fn signed_requests_from_the_stream_script_verify(emulator: &Emulator) {
             .process
             .output()
             .contains("refused: GET /health: signature mismatch")
+    );
+}
+
+/// `bin/smoke-test.mjs`, the pipeline's post-deployment check, against the
+/// real function behind the SigV4 verifier: with 1 s windows a 5-step job
+/// 400 ms apart spans several responses, which it must follow with
+/// `Last-Event-ID` to `complete`. With the wrong secret it must fail.
+async fn the_smoke_test_passes_signed_through_windows(emulator: &Emulator) {
+    let root = emulator.crate_dir().parent().unwrap().to_path_buf();
+    let verifier = Verifier::start(&root, &format!("{}/", emulator.base)).await;
+    let smoke_test = |secret: &str| {
+        let mut command = Command::new("node");
+        command
+            .arg(root.join("bin/smoke-test.mjs"))
+            .args(["--url", &format!("http://127.0.0.1:{}/", verifier.port)])
+            .args(["--region", "eu-west-1"])
+            .args(["--steps", "5", "--interval-ms", "400"])
+            .env("AWS_ACCESS_KEY_ID", TEMPORARY_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
+            .env_remove("AWS_PROFILE")
+            .stdin(Stdio::null());
+        command
+    };
+
+    let output = smoke_test(SECRET_KEY).output().await.expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let log = verifier.process.output();
+    assert!(
+        output.status.success(),
+        "{stdout}{}\n{log}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("/health ok (version "), "{stdout}");
+    let reconnects: u32 = stdout
+        .split_once("then complete (")
+        .and_then(|(_, rest)| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no summary: {stdout}"));
+    assert!(reconnects >= 1, "the job should span windows: {stdout}");
+    assert!(
+        log.contains("verified: GET /events?interval_ms=400&steps=5"),
+        "{log}"
+    );
+
+    let output = smoke_test("not-the-secret")
+        .output()
+        .await
+        .expect("node runs");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("smoke-test: FAILED: GET /health failed (status 403)"),
+        "{stderr}"
     );
 }
 

@@ -97,10 +97,13 @@ async fn call(handler: &Handler, event: LambdaEvent<Value>) -> Answer {
     }
 }
 
-/// The demo function's composition: the job at `/events`, `/health`.
+/// The demo function's composition: the job at `/events`, `/health`, the page.
 fn with(settings: Settings, job: JobSource) -> Handler {
     Handler::new(
-        Router::new().route("/events", job).health("/health"),
+        Router::new()
+            .route("/events", job)
+            .health("/health")
+            .watch_page(),
         settings,
     )
 }
@@ -218,6 +221,52 @@ async fn health_is_200_json() {
     assert_eq!(answer.status, 200);
     assert_eq!(answer.header("content-type"), Some("application/json"));
     assert_eq!(answer.json()["status"], "ok");
+}
+
+/// The page and its scripts, each as it is in `web/`, with the headers that
+/// make a browser revalidate it, never sniff it, and run only the page's own
+/// scripts (the inline one by its hash). A 404 names the page but not its
+/// scripts.
+#[tokio::test]
+async fn the_page_and_its_scripts_are_served_as_they_are() {
+    let handler = handler();
+    let page = call(&handler, url_event("GET", "/", "stream=%2Fevents")).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(page.header("cache-control"), Some("no-cache"));
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(page.body(), include_bytes!("../../web/index.html"));
+    let policy = page.header("content-security-policy").unwrap();
+    assert!(
+        policy.starts_with("default-src 'none'; script-src 'self' 'sha256-"),
+        "{policy}"
+    );
+    assert!(policy.contains("connect-src 'self'"), "{policy}");
+
+    for (path, body) in [
+        ("/page.js", &include_bytes!("../../web/page.js")[..]),
+        ("/sse-client.js", include_bytes!("../../web/sse-client.js")),
+        ("/sse-parser.js", include_bytes!("../../web/sse-parser.js")),
+    ] {
+        let script = call(&handler, url_event("GET", path, "")).await;
+        assert_eq!(script.status, 200, "{path}");
+        assert_eq!(
+            script.header("content-type"),
+            Some("text/javascript; charset=utf-8")
+        );
+        assert_eq!(script.body(), body, "{path}");
+        assert_eq!(script.header("content-security-policy"), None);
+    }
+
+    let missing = call(&handler, url_event("GET", "/index.html", "")).await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        missing.json()["message"],
+        "nothing is served at \"/index.html\"; GET one of /events, /health, /"
+    );
 }
 
 /// Every refusal of the shared table (`fixtures/refusals.json`), through a
