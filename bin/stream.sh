@@ -28,7 +28,9 @@
 # Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)
 # from the environment; when those are not set, whatever the AWS CLI resolves
 # (profiles, SSO, assumed roles) through `aws configure export-credentials`.
-# Needs curl 7.76 or later (--aws-sigv4, --fail-with-body).
+# Needs curl 7.76 or later (--aws-sigv4, --fail-with-body); with temporary
+# credentials, one that signs the x-amz-security-token header (7.88 and 8.x
+# do; 7.81 signs only host and x-amz-date).
 set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }

@@ -329,7 +329,10 @@ export class SsePipelineStack extends Stack {
         envFromCfnOutputs: { FUNCTION_URL: stage.stack.functionUrlOutput, REGION: stage.stack.regionOutput },
         commands: [SMOKE_TEST_COMMAND],
         role,
-        buildEnvironment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.SMALL, privileged: false },
+        // Amazon Linux 2023, for its curl 8: Ubuntu 22.04's curl 7.81
+        // (standard:7.0) signs only host and x-amz-date, leaving the session
+        // token header unsigned, and a build role's credentials carry one.
+        buildEnvironment: { buildImage: codebuild.LinuxBuildImage.AMAZON_LINUX_2023_5, computeType: codebuild.ComputeType.SMALL, privileged: false },
         partialBuildSpec: codebuild.BuildSpec.fromObject({
           env: { shell: 'bash' },
           phases: { install: { 'runtime-versions': { nodejs: NODE_RUNTIME_VERSION } } },

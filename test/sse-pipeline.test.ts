@@ -199,7 +199,8 @@ describe('SsePipelineStack: the smoke test', () => {
         { name: 'REGION', type: 'PLAINTEXT', value: `#{${namespace.Namespace}.Region}` },
       ]);
       const p = project(stack.smokeTestSteps[name].project);
-      assert.equal(p.Environment.Image, 'aws/codebuild/standard:7.0');
+      // Amazon Linux 2023 (curl 8 signs the session token header; Ubuntu 22.04's 7.81 does not).
+      assert.equal(p.Environment.Image, 'aws/codebuild/amazonlinux-x86_64-standard:5.0');
       assert.equal(p.Environment.PrivilegedMode, false);
       const spec = JSON.parse(p.Source.BuildSpec);
       assert.deepEqual(spec.phases.build.commands, ['node bin/smoke-test.mjs --url "$FUNCTION_URL" --region "$REGION"']);

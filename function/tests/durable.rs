@@ -347,7 +347,9 @@ async fn bad_names_ids_and_queries_get_a_clear_4xx() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_resume_id_gets_410_never_a_gap() {
     let local = LocalDynamo::start().await;
-    let short = Publisher::new(local.table()).retention(Duration::from_secs(1));
+    // Long enough that "a" is still there when the subscriber opens on a
+    // loaded machine (a fresh CI build), short enough to wait out.
+    let short = Publisher::new(local.table()).retention(Duration::from_secs(4));
     let stream = name("brief");
     let first = short.append(&stream, "message", "soon gone").await.unwrap();
     let second = short.append(&stream, "message", "also gone").await.unwrap();
@@ -657,7 +659,9 @@ async fn a_store_that_fails_gets_an_error_event_and_a_reconnect() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_subscribers_skip_pages_of_expired_events() {
     let local = LocalDynamo::start().await;
-    let short = Publisher::new(local.table()).retention(Duration::from_secs(1));
+    // Long enough that "a" is still there when the subscriber opens on a
+    // loaded machine (a fresh CI build), short enough to wait out.
+    let short = Publisher::new(local.table()).retention(Duration::from_secs(4));
     let stream = name("long-idle");
     for n in 0..150 {
         short
@@ -733,7 +737,9 @@ async fn from_now_keeps_its_place_across_a_reconnect() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscriber_left_behind_by_expiry_is_told() {
     let local = LocalDynamo::start().await;
-    let short = Publisher::new(local.table()).retention(Duration::from_secs(1));
+    // Long enough that "a" is still there when the subscriber opens on a
+    // loaded machine (a fresh CI build), short enough to wait out.
+    let short = Publisher::new(local.table()).retention(Duration::from_secs(4));
     let stream = name("fading");
     let first = short.append(&stream, "message", "a").await.unwrap();
     let handler = handler(&local, settings(10_000));
@@ -744,7 +750,7 @@ async fn a_subscriber_left_behind_by_expiry_is_told() {
     }
     assert!(String::from_utf8_lossy(&text).contains("data: a"));
     // "a" expires; the stream goes on in a new generation.
-    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    tokio::time::sleep(Duration::from_millis(4_100)).await;
     Publisher::new(local.table())
         .append(&stream, "message", "b")
         .await
