@@ -27,3 +27,17 @@ export function restrictDefaultSecurityGroupHandler(scope: IConstruct): CfnResou
   const handler = provider?.node.tryFindChild('Handler');
   return handler instanceof CfnResource ? handler : undefined;
 }
+
+/**
+ * Skips, with their reasons, checkov's function checks on CDK's handler that
+ * empties a new VPC's default security group (see
+ * {@link restrictDefaultSecurityGroupHandler}), if the stack has one.
+ */
+export function skipCheckovOnDefaultSecurityGroupHandler(scope: IConstruct): void {
+  const handler = restrictDefaultSecurityGroupHandler(scope);
+  if (!handler) return;
+  // CDK's own function, run once by CloudFormation at deploy time to empty the VPC's default security group.
+  skipCheckov(handler, 'CKV_AWS_115', 'CDK\'s deploy-time custom resource handler, invoked once by CloudFormation; no concurrency to cap.');
+  skipCheckov(handler, 'CKV_AWS_116', 'CDK\'s deploy-time custom resource handler, invoked synchronously by CloudFormation; no asynchronous invocations to dead-letter.');
+  skipCheckov(handler, 'CKV_AWS_117', 'CDK\'s deploy-time custom resource handler; it calls the EC2 API only and needs no VPC.');
+}

@@ -29,6 +29,16 @@ import {
   type SseStreamSettings,
 } from './sse-function';
 import { DEFAULT_PUBLISH_SETTINGS, PUBLISH_ENVIRONMENT, type SseTableProps } from './sse-table';
+import {
+  DEFAULT_MANAGED_INSTANCES_MAX_CONCURRENCY,
+  DEFAULT_MANAGED_INSTANCES_MAX_VCPUS,
+  DEFAULT_MANAGED_INSTANCES_MEMORY_PER_VCPU,
+  DEFAULT_MANAGED_INSTANCES_MIN_ENVIRONMENTS,
+  MANAGED_INSTANCES_DEFAULT_MEMORY_MB,
+  MANAGED_INSTANCES_LIMITS,
+  type SseManagedInstancesOptions,
+  checkInstanceType,
+} from './sse-managed-instances';
 import { METRICS, PAGE_PATHS } from './function-settings';
 import { DEFAULT_PIPELINE_BRANCH, DEFAULT_PIPELINE_STAGE, checkBranchName, checkConnectionArn, checkRepository, parseStageSpec } from './sse-pipeline';
 import { ALARM_DEFAULTS, ALARM_NAMES, type SseAlarmName, type SseAlarmThresholds, type SseMonitoringOptions } from './sse-monitoring';
@@ -71,6 +81,8 @@ export interface AppSettings {
   readonly monitoring: SseMonitoringOptions | false;
   /** The pipeline, when `-c sse:pipeline=true`: the app then deploys `SsePipelineStack` instead of the stream stack. */
   readonly pipeline?: PipelineSettings;
+  /** Lambda Managed Instances, when `-c sse:managedInstances=true`; false otherwise. */
+  readonly managedInstances: SseManagedInstancesOptions | false;
 }
 
 /** What `-c sse:pipeline*` configures; the other keys configure every stage's stream stack. */
@@ -148,7 +160,7 @@ export const CONTEXT_KEYS: readonly ContextKey[] = [
   { key: 'sse:stackName', allowed: 'a CloudFormation stack name', defaultValue: DEFAULT_STACK_NAME },
   { key: 'sse:architecture', allowed: Object.keys(ARCHITECTURES).join(' | '), defaultValue: 'arm64' },
   { key: 'sse:authType', allowed: Object.keys(AUTH_TYPES).join(' | '), defaultValue: 'AWS_IAM' },
-  { key: 'sse:memory', allowed: describeRange(LIMITS.memoryMb), defaultValue: String(DEFAULT_MEMORY_MB) },
+  { key: 'sse:memory', allowed: `${describeRange(LIMITS.memoryMb)}; at least ${MANAGED_INSTANCES_DEFAULT_MEMORY_MB} with sse:managedInstances=true`, defaultValue: String(DEFAULT_MEMORY_MB) },
   { key: 'sse:timeout', allowed: describeRange(LIMITS.timeoutSeconds), defaultValue: String(DEFAULT_TIMEOUT.toSeconds()) },
   { key: 'sse:logRetentionDays', allowed: `one of ${RETENTION_DAYS.join(', ')}`, defaultValue: String(DEFAULT_LOG_RETENTION) },
   { key: 'sse:corsOrigins', allowed: 'comma-separated origins (https://app.example.com) or *', defaultValue: '(none: no CORS)' },
@@ -195,6 +207,14 @@ export const CONTEXT_KEYS: readonly ContextKey[] = [
   { key: 'sse:restApiCertificateArn', allowed: 'an ACM certificate ARN for the domain: the API\'s region (regional) or us-east-1 (edge)', defaultValue: '(none)' },
   { key: 'sse:restApiWebAclArn', allowed: 'a regional WAFv2 web ACL ARN in the API\'s region', defaultValue: '(none)' },
   { key: 'sse:restApiCloudWatchRole', allowed: 'true | false: let the stack set the account\'s API Gateway CloudWatch Logs role (shared by every API in the account and region; kept on destroy)', defaultValue: 'false' },
+  { key: 'sse:managedInstances', allowed: 'true | false: run the function on Lambda Managed Instances (a capacity provider in a VPC without NAT; memory at least 2048 MB, no sse:reservedConcurrency)', defaultValue: 'false' },
+  { key: 'sse:managedInstancesMaxConcurrency', allowed: `${describeRange(MANAGED_INSTANCES_LIMITS.maxConcurrency)}: streams one execution environment serves at once`, defaultValue: String(DEFAULT_MANAGED_INSTANCES_MAX_CONCURRENCY) },
+  { key: 'sse:managedInstancesMemoryPerVcpu', allowed: `${describeRange(MANAGED_INSTANCES_LIMITS.memoryPerVcpu)}: 2 fits C instances, 4 M, 8 R; sse:memory must hold at least one vCPU`, defaultValue: String(DEFAULT_MANAGED_INSTANCES_MEMORY_PER_VCPU) },
+  { key: 'sse:managedInstancesMinEnvironments', allowed: `${describeRange(MANAGED_INSTANCES_LIMITS.environments)}, kept running even when idle; at most sse:managedInstancesMaxEnvironments`, defaultValue: String(DEFAULT_MANAGED_INSTANCES_MIN_ENVIRONMENTS) },
+  { key: 'sse:managedInstancesMaxEnvironments', allowed: describeRange(MANAGED_INSTANCES_LIMITS.environments), defaultValue: '(none: sse:managedInstancesMaxVcpus bounds it)' },
+  { key: 'sse:managedInstancesMaxVcpus', allowed: `${describeRange(MANAGED_INSTANCES_LIMITS.maxVcpus)}: the capacity provider's ceiling`, defaultValue: String(DEFAULT_MANAGED_INSTANCES_MAX_VCPUS) },
+  { key: 'sse:managedInstancesCpuTarget', allowed: `${describeRange(MANAGED_INSTANCES_LIMITS.cpuTarget)}: manual scaling to this average CPU utilization`, defaultValue: '(none: automatic scaling)' },
+  { key: 'sse:managedInstancesInstanceTypes', allowed: 'comma-separated EC2 instance types (c7g.large) of the function\'s architecture, the only ones launched', defaultValue: '(none: any Lambda picks)' },
   { key: 'sse:metrics', allowed: `true | false (or on | off): the function's CloudWatch metrics (${METRICS.switchVariable})`, defaultValue: 'true' },
   { key: 'sse:metricsNamespace', allowed: `1 to 255 of A-Z a-z 0-9 . - _ / # : and space, not starting with AWS/ (${METRICS.namespaceVariable})`, defaultValue: METRICS.defaultNamespace },
   { key: 'sse:tracing', allowed: 'true | false (or on | off): X-Ray active tracing', defaultValue: 'false' },
@@ -233,6 +253,9 @@ const ALB_OPTION_KEYS = CONTEXT_KEYS.map((k) => k.key).filter((key) => key.start
 
 /** Keys that configure the REST API and so need `sse:restApi=true`. */
 const REST_API_OPTION_KEYS = CONTEXT_KEYS.map((k) => k.key).filter((key) => key.startsWith('sse:restApi') && key !== 'sse:restApi');
+
+/** Keys that configure Lambda Managed Instances and so need `sse:managedInstances=true`. */
+const MANAGED_INSTANCES_OPTION_KEYS = CONTEXT_KEYS.map((k) => k.key).filter((key) => key.startsWith('sse:managedInstances') && key !== 'sse:managedInstances');
 
 /** Keys that configure the pipeline and so need `sse:pipeline=true`. */
 const PIPELINE_OPTION_KEYS = CONTEXT_KEYS.map((k) => k.key).filter((key) => key.startsWith('sse:pipeline') && key !== 'sse:pipeline');
@@ -291,6 +314,7 @@ export function readAppSettings(context: Readonly<Record<string, unknown>>): App
     streamsTable,
     monitoring: readMonitoringOptions(context, reader, problems),
     pipeline: readPipelineOptions(context, reader, problems),
+    managedInstances: readManagedInstancesOptions(context, reader, problems),
   };
 
   if (problems.length > 0) {
@@ -449,6 +473,40 @@ function readMonitoringOptions(context: Readonly<Record<string, unknown>>, reade
   }
   const thresholds: SseAlarmThresholds = alarms;
   return { alarms: thresholds, alarmTopicArn, alarmEmail, dashboard };
+}
+
+/**
+ * Lambda Managed Instances, when `sse:managedInstances=true`; false
+ * otherwise. A `sse:managedInstances*` key without it is a problem: it would
+ * be silently ignored. The function's memory (2048 MB unless set) and
+ * reserved concurrency are checked by `SseCapacity`, with the keys to change.
+ */
+function readManagedInstancesOptions(context: Readonly<Record<string, unknown>>, reader: ContextReader, problems: string[]): SseManagedInstancesOptions | false {
+  const enabled = reader.oneOf('sse:managedInstances', BOOLEANS) ?? false;
+  if (!enabled) {
+    const given = MANAGED_INSTANCES_OPTION_KEYS.filter((key) => context[key] !== undefined);
+    if (given.length > 0) {
+      problems.push(`${given.join(', ')} configure${given.length === 1 ? 's' : ''} Lambda Managed Instances, which are off: add -c sse:managedInstances=true, or remove ${given.length === 1 ? 'it' : 'them'}`);
+    }
+    return false;
+  }
+  const minEnvironments = reader.integer('sse:managedInstancesMinEnvironments', MANAGED_INSTANCES_LIMITS.environments);
+  const maxEnvironments = reader.integer('sse:managedInstancesMaxEnvironments', MANAGED_INSTANCES_LIMITS.environments);
+  // Compared only when both are valid on their own (or the default); otherwise their own problems say it.
+  const min = minEnvironments ?? (context['sse:managedInstancesMinEnvironments'] === undefined ? DEFAULT_MANAGED_INSTANCES_MIN_ENVIRONMENTS : undefined);
+  if (min !== undefined && maxEnvironments !== undefined && min > maxEnvironments) {
+    const which = minEnvironments === undefined ? `sse:managedInstancesMinEnvironments (${min}, its default)` : `-c sse:managedInstancesMinEnvironments=${min}`;
+    problems.push(`${which}: must not be above sse:managedInstancesMaxEnvironments (${maxEnvironments}); lower the minimum or raise the maximum`);
+  }
+  return {
+    maxConcurrency: reader.integer('sse:managedInstancesMaxConcurrency', MANAGED_INSTANCES_LIMITS.maxConcurrency),
+    memoryPerVcpu: reader.integer('sse:managedInstancesMemoryPerVcpu', MANAGED_INSTANCES_LIMITS.memoryPerVcpu),
+    minEnvironments,
+    maxEnvironments,
+    maxVcpus: reader.integer('sse:managedInstancesMaxVcpus', MANAGED_INSTANCES_LIMITS.maxVcpus),
+    cpuTarget: reader.integer('sse:managedInstancesCpuTarget', MANAGED_INSTANCES_LIMITS.cpuTarget),
+    instanceTypes: reader.list('sse:managedInstancesInstanceTypes', checkInstanceType),
+  };
 }
 
 /**

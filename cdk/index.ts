@@ -2,6 +2,7 @@
 // the function, the stack or the context parsing.
 export * from './sse-function';
 export * from './sse-alb';
+export * from './sse-managed-instances';
 export * from './sse-rest-api';
 export * from './sse-table';
 export * from './sse-stack';

@@ -17,7 +17,7 @@ import {
   checkIpv4Cidr,
   checkSecretNameOrArn,
 } from './validation';
-import { restrictDefaultSecurityGroupHandler, skipCheckov } from './checkov';
+import { skipCheckov, skipCheckovOnDefaultSecurityGroupHandler } from './checkov';
 
 /** The CIDR that stands for "anywhere"; admitted only when listed explicitly. */
 export const ANY_IPV4 = '0.0.0.0/0';
@@ -389,13 +389,7 @@ export class SseAlb extends Construct {
         FlowLogs: { destination: ec2.FlowLogDestination.toS3(this.accessLogBucket, 'vpc-flow-logs/'), trafficType: ec2.FlowLogTrafficType.REJECT },
       },
     });
-    const handler = restrictDefaultSecurityGroupHandler(this);
-    if (handler) {
-      // CDK's own function, run once by CloudFormation at deploy time to empty the VPC's default security group.
-      skipCheckov(handler, 'CKV_AWS_115', 'CDK\'s deploy-time custom resource handler, invoked once by CloudFormation; no concurrency to cap.');
-      skipCheckov(handler, 'CKV_AWS_116', 'CDK\'s deploy-time custom resource handler, invoked synchronously by CloudFormation; no asynchronous invocations to dead-letter.');
-      skipCheckov(handler, 'CKV_AWS_117', 'CDK\'s deploy-time custom resource handler; it calls the EC2 API only and needs no VPC.');
-    }
+    skipCheckovOnDefaultSecurityGroupHandler(this);
     return vpc;
   }
 

@@ -14,7 +14,7 @@ import { SseStreamStack } from './sse-stack';
 export function buildSseApp(app: App): SseStreamStack | SsePipelineStack {
   const context = app.node.getAllContext() as Record<string, unknown>;
   const settings = readAppSettings(context);
-  const streamProps = { sseFunction: settings.sseFunction, alb: settings.alb, restApi: settings.restApi, streamsTable: settings.streamsTable, monitoring: settings.monitoring };
+  const streamProps = { sseFunction: settings.sseFunction, alb: settings.alb, restApi: settings.restApi, streamsTable: settings.streamsTable, monitoring: settings.monitoring, managedInstances: settings.managedInstances };
   const stack = settings.pipeline
     ? new SsePipelineStack(app, DEFAULT_PIPELINE_STACK_NAME, {
       // The account and region the CLI's credentials name, as in the pipeline's own synth; without credentials, environment-agnostic.

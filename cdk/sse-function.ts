@@ -180,9 +180,10 @@ export interface SseFunctionProps {
    */
   readonly architecture?: lambda.Architecture;
   /**
-   * Memory in MB; Lambda gives CPU in proportion. Integer from 128 to 10240.
+   * Memory in MB; Lambda gives CPU in proportion. Integer from 128 to 10240;
+   * at least 2048 on Lambda Managed Instances (`SseCapacity`).
    *
-   * @default 128
+   * @default 128 (2048 in an `SseStreamStack` with `managedInstances`)
    */
   readonly memorySize?: number;
   /**

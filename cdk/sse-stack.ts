@@ -2,6 +2,7 @@ import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SseAlb, type SseAlbOptions } from './sse-alb';
 import { SseFunction, type SseFunctionProps } from './sse-function';
+import { MANAGED_INSTANCES_DEFAULT_MEMORY_MB, SseCapacity, type SseManagedInstancesOptions } from './sse-managed-instances';
 import { SseMonitoring, type SseMonitoringOptions } from './sse-monitoring';
 import { SseRestApi, type SseRestApiOptions } from './sse-rest-api';
 import { SseTable, type SseTableProps } from './sse-table';
@@ -56,6 +57,17 @@ export interface SseStreamOptions {
    * @default - every alarm that applies at its default threshold, no notification, and the dashboard
    */
   readonly monitoring?: SseMonitoringOptions | false;
+  /**
+   * Runs the function on Lambda Managed Instances (`SseCapacity`): a
+   * capacity provider in a VPC without NAT, each execution environment
+   * serving many streams at once. The Function URL, REST API and ALB work
+   * unchanged. The function's memory then defaults to 2048 MB (the mode's
+   * minimum; less is refused), and reserved concurrency is refused. `{}`
+   * turns it on with every default; see docs/managed-instances.md.
+   *
+   * @default false (Lambda's own fleet, one stream per execution environment)
+   */
+  readonly managedInstances?: SseManagedInstancesOptions | false;
 }
 
 export interface SseStreamStackProps extends StackProps, SseStreamOptions {}
@@ -75,6 +87,8 @@ export class SseStreamStack extends Stack {
   public readonly streamsTable?: SseTable;
   /** The alarms and dashboard, unless `monitoring` was false. */
   public readonly monitoring?: SseMonitoring;
+  /** The capacity provider and its VPC, when `managedInstances` was given. */
+  public readonly capacity?: SseCapacity;
   /** The `FunctionUrl` output (ends in `/`); a pipeline step reads it through `envFromCfnOutputs`. */
   public readonly functionUrlOutput: CfnOutput;
   /** The `Region` output: the region to sign requests for. */
@@ -95,7 +109,15 @@ export class SseStreamStack extends Stack {
       }
       this.streamsTable = new SseTable(this, 'StreamsTable', props.streamsTable);
     }
-    this.sseFunction = new SseFunction(this, 'SseFunction', { ...props.sseFunction, streamsTable: this.streamsTable ?? props.sseFunction?.streamsTable });
+    const managedInstances = props.managedInstances ?? false;
+    this.sseFunction = new SseFunction(this, 'SseFunction', {
+      ...props.sseFunction,
+      memorySize: props.sseFunction?.memorySize ?? (managedInstances ? MANAGED_INSTANCES_DEFAULT_MEMORY_MB : undefined),
+      streamsTable: this.streamsTable ?? props.sseFunction?.streamsTable,
+    });
+    if (managedInstances) {
+      this.capacity = new SseCapacity(this, 'Capacity', { ...managedInstances, sseFunction: this.sseFunction });
+    }
 
     this.functionUrlOutput = new CfnOutput(this, 'FunctionUrl', {
       description: `Function URL; GET <url>events streams${this.sseFunction.streamsTable ? ', GET <url>streams/<name> follows a durable stream' : ''}, GET <url>health answers 200`,

@@ -50,6 +50,7 @@ export class SseStage extends Stage {
       restApi: props.restApi,
       streamsTable: props.streamsTable,
       monitoring: props.monitoring,
+      managedInstances: props.managedInstances,
     });
   }
 }

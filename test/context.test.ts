@@ -335,7 +335,7 @@ describe('readAppSettings rejects', () => {
   }
 
   it('an unknown sse: key, listing the keys the app reads', () => {
-    assert.match(contextError({ 'sse:memroy': '256' }), /unknown context key sse:memroy; this app reads sse:stackName, sse:architecture, .*sse:jobIntervalMs, sse:windowMs, sse:deadlineMarginMs, sse:heartbeatMs, sse:batchWindowMs, sse:durableStreams, sse:retentionHours, sse:pollMinMs, sse:pollMaxMs, sse:tableRemovalPolicy, sse:publisherRoleArns, sse:alb, sse:albInternetFacing, .*sse:albOidcClientSecretName, sse:restApi, sse:restApiEndpointType, .*sse:restApiCloudWatchRole, sse:metrics, sse:metricsNamespace, sse:tracing, sse:alarms, sse:alarmErrors, .*sse:alarmEmail, sse:dashboard, sse:pipeline, sse:pipelineConnectionArn, .*sse:pipelineApprovals$/m);
+    assert.match(contextError({ 'sse:memroy': '256' }), /unknown context key sse:memroy; this app reads sse:stackName, sse:architecture, .*sse:jobIntervalMs, sse:windowMs, sse:deadlineMarginMs, sse:heartbeatMs, sse:batchWindowMs, sse:durableStreams, sse:retentionHours, sse:pollMinMs, sse:pollMaxMs, sse:tableRemovalPolicy, sse:publisherRoleArns, sse:alb, sse:albInternetFacing, .*sse:albOidcClientSecretName, sse:restApi, sse:restApiEndpointType, .*sse:restApiCloudWatchRole, sse:managedInstances, .*sse:managedInstancesInstanceTypes, sse:metrics, sse:metricsNamespace, sse:tracing, sse:alarms, sse:alarmErrors, .*sse:alarmEmail, sse:dashboard, sse:pipeline, sse:pipelineConnectionArn, .*sse:pipelineApprovals$/m);
   });
 
   it('a known key typed without its prefix', () => {
@@ -586,5 +586,92 @@ describe('README.md', () => {
       assert.ok(row, `no row for ${key}`);
       if (!defaultValue.startsWith('(')) assert.ok(row.endsWith(`| \`${defaultValue}\` |`), `${key}: default ${defaultValue} not in ${row}`);
     }
+  });
+});
+
+describe('readAppSettings: Lambda Managed Instances', () => {
+  it('is off unless sse:managedInstances=true', () => {
+    assert.equal(readAppSettings({}).managedInstances, false);
+    assert.equal(readAppSettings({ 'sse:managedInstances': 'false' }).managedInstances, false);
+  });
+
+  it('turns on with every option left to the construct', () => {
+    const settings = readAppSettings({ 'sse:managedInstances': 'true' });
+    assert.ok(settings.managedInstances);
+    assert.deepEqual(Object.values(settings.managedInstances).filter((v) => v !== undefined), []);
+    assert.equal(settings.sseFunction.memorySize, undefined, 'the stack makes it 2048 in this mode');
+  });
+
+  it('reads every option', () => {
+    const settings = readAppSettings({
+      'sse:managedInstances': 'true',
+      'sse:managedInstancesMaxConcurrency': '200',
+      'sse:managedInstancesMemoryPerVcpu': 4,
+      'sse:managedInstancesMinEnvironments': '2',
+      'sse:managedInstancesMaxEnvironments': '20',
+      'sse:managedInstancesMaxVcpus': '96',
+      'sse:managedInstancesCpuTarget': '60',
+      'sse:managedInstancesInstanceTypes': 'c7g.large, c7g.xlarge',
+    });
+    assert.deepEqual(settings.managedInstances, {
+      maxConcurrency: 200,
+      memoryPerVcpu: 4,
+      minEnvironments: 2,
+      maxEnvironments: 20,
+      maxVcpus: 96,
+      cpuTarget: 60,
+      instanceTypes: ['c7g.large', 'c7g.xlarge'],
+    });
+  });
+
+  it('takes the instance types as a JSON list (cdk.json)', () => {
+    const settings = readAppSettings({ 'sse:managedInstances': 'true', 'sse:managedInstancesInstanceTypes': ['m7g.large'] });
+    assert.deepEqual(settings.managedInstances && settings.managedInstances.instanceTypes, ['m7g.large']);
+  });
+
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['a value that is not a switch', { 'sse:managedInstances': 'yes' }, '-c sse:managedInstances=yes: must be one of true, false'],
+    ['an option without the switch', { 'sse:managedInstancesMaxConcurrency': '100' },
+      'sse:managedInstancesMaxConcurrency configures Lambda Managed Instances, which are off: add -c sse:managedInstances=true, or remove it'],
+    ['options with the switch off', { 'sse:managedInstances': 'false', 'sse:managedInstancesMaxVcpus': '96', 'sse:managedInstancesCpuTarget': '50' },
+      'sse:managedInstancesMaxVcpus, sse:managedInstancesCpuTarget configure Lambda Managed Instances, which are off: add -c sse:managedInstances=true, or remove them'],
+    ['concurrency out of range', { 'sse:managedInstances': 'true', 'sse:managedInstancesMaxConcurrency': '1601' },
+      '-c sse:managedInstancesMaxConcurrency=1601: must be an integer from 1 to 1600 (concurrent requests per execution environment), got 1601'],
+    ['memory per vCPU out of range', { 'sse:managedInstances': 'true', 'sse:managedInstancesMemoryPerVcpu': '1' },
+      '-c sse:managedInstancesMemoryPerVcpu=1: must be an integer from 2 to 8 (GiB per vCPU), got 1'],
+    ['a minimum of no environment', { 'sse:managedInstances': 'true', 'sse:managedInstancesMinEnvironments': '0' },
+      '-c sse:managedInstancesMinEnvironments=0: must be an integer from 1 to 15000 (execution environments), got 0'],
+    ['a maximum that is not a number', { 'sse:managedInstances': 'true', 'sse:managedInstancesMaxEnvironments': 'many' },
+      '-c sse:managedInstancesMaxEnvironments=many: must be an integer from 1 to 15000 (execution environments)'],
+    ['a minimum above the maximum', { 'sse:managedInstances': 'true', 'sse:managedInstancesMinEnvironments': '5', 'sse:managedInstancesMaxEnvironments': '4' },
+      '-c sse:managedInstancesMinEnvironments=5: must not be above sse:managedInstancesMaxEnvironments (4); lower the minimum or raise the maximum'],
+    ['the default minimum above the maximum', { 'sse:managedInstances': 'true', 'sse:managedInstancesMaxEnvironments': '2' },
+      'sse:managedInstancesMinEnvironments (3, its default): must not be above sse:managedInstancesMaxEnvironments (2); lower the minimum or raise the maximum'],
+    ['too few vCPUs', { 'sse:managedInstances': 'true', 'sse:managedInstancesMaxVcpus': '8' }, '-c sse:managedInstancesMaxVcpus=8: must be an integer from 12 to 15000 (vCPUs), got 8'],
+    ['a CPU target above 100', { 'sse:managedInstances': 'true', 'sse:managedInstancesCpuTarget': '101' }, '-c sse:managedInstancesCpuTarget=101: must be an integer from 1 to 100 (%), got 101'],
+    ['a malformed instance type', { 'sse:managedInstances': 'true', 'sse:managedInstancesInstanceTypes': 'c7g.large,big' },
+      '-c sse:managedInstancesInstanceTypes=c7g.large,big: must be an EC2 instance type like c7g.large or m7i.xlarge, got "big"'],
+  ];
+  for (const [name, context, message] of cases) {
+    it(`refuses ${name}`, () => assert.ok(contextError(context).includes(message), contextError(context)));
+  }
+
+  it('compares minimum and maximum only when both are valid on their own', () => {
+    assert.doesNotMatch(contextError({ 'sse:managedInstances': 'true', 'sse:managedInstancesMinEnvironments': '0', 'sse:managedInstancesMaxEnvironments': '0' }), /must not be above/);
+  });
+});
+
+describe('CONTEXT_KEYS: Lambda Managed Instances', () => {
+  it('lists every key with its allowed values and default', () => {
+    const rows = Object.fromEntries(CONTEXT_KEYS.map(({ key, allowed, defaultValue }) => [key, { allowed, defaultValue }]));
+    assert.equal(rows['sse:managedInstances'].defaultValue, 'false');
+    assert.deepEqual(rows['sse:managedInstancesMaxConcurrency'], { allowed: 'an integer from 1 to 1600 (concurrent requests per execution environment): streams one execution environment serves at once', defaultValue: '64' });
+    assert.equal(rows['sse:managedInstancesMemoryPerVcpu'].defaultValue, '2');
+    assert.equal(rows['sse:managedInstancesMinEnvironments'].defaultValue, '3');
+    assert.equal(rows['sse:managedInstancesMaxVcpus'].defaultValue, '48');
+    for (const key of ['sse:managedInstancesMaxEnvironments', 'sse:managedInstancesCpuTarget', 'sse:managedInstancesInstanceTypes']) {
+      assert.ok(rows[key], `${key} is not documented`);
+    }
+    assert.match(rows['sse:memory'].allowed, /at least 2048 with sse:managedInstances=true/);
   });
 });

@@ -14,7 +14,7 @@
 # templates differ from the arm64 default only in `Architectures`; the
 # arm64 template itself is covered by the assertion tests.
 #
-# Eleven configurations are linted: the defaults (left in ./cdk.out for a
+# Twelve configurations are linted: the defaults (left in ./cdk.out for a
 # look; they include the durable streams table, the alarms and the
 # dashboard), every IAM option
 # (resource-policy grants, CORS, reserved concurrency, every stream
@@ -29,7 +29,11 @@
 # with a Cognito authorizer and no API key (so the watch page's methods,
 # without authorization, are served), and the REST
 # API with a Cognito authorizer (dummy user pool ARN), an API key and usage
-# plan, a custom domain (dummy certificate) and a web ACL (dummy ARN); and
+# plan, a custom domain (dummy certificate) and a web ACL (dummy ARN); the
+# function on Lambda Managed Instances (`-c sse:managedInstances=true`: the
+# capacity provider, its isolated VPC with DynamoDB, CloudWatch Logs and
+# X-Ray endpoints, manual CPU scaling, an instance type list) behind the
+# REST API and an internal ALB; and
 # the CDK Pipeline (`-c sse:pipeline=true`, a dummy connection ARN) with
 # stages dev and prod: the pipeline stack and each stage's stream stack in
 # its nested assembly (assembly-*).
@@ -102,6 +106,11 @@ synth "$variants_dir/rest-api-cognito" \
   -c sse:restApiDomainName=sse.example.com \
   -c sse:restApiCertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d \
   -c sse:restApiWebAclArn=arn:aws:wafv2:us-east-1:123456789012:regional/webacl/sse/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d
+synth "$variants_dir/managed-instances" \
+  -c sse:managedInstances=true -c sse:tracing=true -c sse:restApi=true \
+  -c sse:alb=true -c sse:albAllowedCidrs=10.0.0.0/8 -c sse:albAllowPlainHttp=true \
+  -c sse:managedInstancesCpuTarget=60 -c sse:managedInstancesInstanceTypes=c7i.large,m7i.large \
+  -c sse:managedInstancesMaxEnvironments=10
 synth "$variants_dir/pipeline" \
   -c sse:pipeline=true \
   -c sse:pipelineConnectionArn=arn:aws:codeconnections:eu-west-1:111122223333:connection/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d \

@@ -4,7 +4,7 @@
 
 use crate::handler::Handler;
 use crate::runtime_client;
-use futures_util::FutureExt;
+use futures_util::{FutureExt, StreamExt, stream::FuturesUnordered};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use std::{
@@ -37,7 +37,51 @@ const QUICK_FAILURE: Duration = Duration::from_secs(1);
 /// towards giving up: a queue of abandoned invocations (clients that gave up
 /// during a cold start) fails one by one, quickly, and must not look like a
 /// dead API.
+///
+/// With `AWS_LAMBDA_MAX_CONCURRENCY` above 1 (Lambda Managed Instances sets
+/// it), that many such loops run at once in this process, each asking for
+/// its own invocations, so one process streams that many responses at once;
+/// see [`max_concurrency`].
 pub async fn serve(handler: Handler) -> Result<(), lambda_runtime::Error> {
+    let workers = max_concurrency(std::env::var(MAX_CONCURRENCY_VARIABLE).ok().as_deref());
+    if workers <= 1 {
+        return serve_one_at_a_time(handler).await;
+    }
+    tracing::info!(workers, "serving invocations concurrently");
+    // All in this task, polled as each is woken: the loops wait on the
+    // network nearly all the time, and the handler's futures need not be
+    // `Send`. Each runs until the Runtime API is gone, which it is for all
+    // of them: the first to give up ends the process.
+    let mut loops: FuturesUnordered<_> = (0..workers)
+        .map(|_| serve_one_at_a_time(handler.clone()))
+        .collect();
+    loops.next().await.unwrap_or(Ok(()))
+}
+
+/// Set by Lambda on Managed Instances: how many invocations one execution
+/// environment is sent at once.
+pub(crate) const MAX_CONCURRENCY_VARIABLE: &str = "AWS_LAMBDA_MAX_CONCURRENCY";
+
+/// The number of runtime loops for `AWS_LAMBDA_MAX_CONCURRENCY`'s value:
+/// 1 when it is unset, and 1 (with a warning) when it is not a whole number
+/// from 1 up: Lambda sets it, so a bad value is not the deployer's to fix,
+/// and serving one at a time is always safe.
+pub(crate) fn max_concurrency(value: Option<&str>) -> usize {
+    match value.map(str::parse::<usize>) {
+        None => 1,
+        Some(Ok(workers)) if workers >= 1 => workers,
+        Some(_) => {
+            tracing::warn!(
+                value,
+                "{MAX_CONCURRENCY_VARIABLE} is not a whole number from 1 up; serving one invocation at a time"
+            );
+            1
+        }
+    }
+}
+
+/// One runtime loop: one invocation at a time, started again as [`serve`] says.
+async fn serve_one_at_a_time(handler: Handler) -> Result<(), lambda_runtime::Error> {
     let invocations = Arc::new(AtomicU64::new(0));
     let mut quick_failures = 0;
     loop {
@@ -91,4 +135,19 @@ fn panic_message(panic: &(dyn Any + Send)) -> &str {
         .copied()
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(no message)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::max_concurrency;
+
+    #[test]
+    fn the_number_of_loops_follows_the_variable_and_falls_back_to_one() {
+        assert_eq!(max_concurrency(None), 1);
+        assert_eq!(max_concurrency(Some("1")), 1);
+        assert_eq!(max_concurrency(Some("64")), 64);
+        for bad in ["0", "-2", "", "eight", "1.5"] {
+            assert_eq!(max_concurrency(Some(bad)), 1, "{bad:?}");
+        }
+    }
 }

@@ -21,11 +21,13 @@ use lambda_runtime::{
 };
 use serde::Deserialize;
 use std::{
+    collections::HashSet,
     fmt,
     future::Future,
     mem::ManuallyDrop,
     net::{SocketAddr, TcpStream, ToSocketAddrs},
     os::fd::{FromRawFd, RawFd},
+    sync::Mutex,
     task::{Context, Poll},
 };
 
@@ -62,6 +64,9 @@ impl NoDelayLayer {
     /// For the Runtime API named by `AWS_LAMBDA_RUNTIME_API`. If it cannot
     /// be resolved (the runtime itself would then fail), the layer does nothing.
     pub fn from_env() -> Self {
+        if let Ok(mut seen) = SEEN.lock() {
+            *seen = SeenSockets::default();
+        }
         let runtime_api = std::env::var("AWS_LAMBDA_RUNTIME_API")
             .map(|endpoint| runtime_api_addrs(&endpoint))
             .unwrap_or_default();
@@ -87,6 +92,9 @@ pub struct NoDelay<S> {
     runtime_api: Vec<SocketAddr>,
 }
 
+/// The descriptors every runtime loop of the process has looked at.
+static SEEN: Mutex<SeenSockets> = Mutex::new(SeenSockets(None));
+
 impl<S> Service<LambdaInvocation> for NoDelay<S>
 where
     S: Service<LambdaInvocation>,
@@ -102,7 +110,9 @@ where
     fn call(&mut self, invocation: LambdaInvocation) -> Self::Future {
         // The connection that brought this invocation is the one (back in
         // the client's pool of one) that will post its response.
-        set_nodelay_towards(&self.runtime_api);
+        if let Ok(mut seen) = SEEN.lock() {
+            set_nodelay_towards(&self.runtime_api, &mut seen);
+        }
         self.inner.call(invocation)
     }
 }
@@ -122,10 +132,21 @@ pub fn runtime_api_addrs(endpoint: &str) -> Vec<SocketAddr> {
         .unwrap_or_default()
 }
 
+/// The descriptors already looked at, so that each is checked once: with
+/// many invocations at once (a Runtime API connection per runtime loop, a
+/// thousand loops), checking every descriptor of the process on every
+/// invocation took most of the CPU (see `tests/concurrency.rs`). Listing
+/// the descriptors is cheap; only new ones are read. A descriptor closed
+/// and reused between two invocations of one loop would be missed (a
+/// latency cost, never a wrong answer); a runtime loop that starts (or
+/// starts again) makes every descriptor be read again once.
+#[derive(Debug, Default)]
+pub struct SeenSockets(Option<HashSet<RawFd>>);
+
 /// Sets `TCP_NODELAY` on each of this process's TCP sockets whose peer is
-/// one of `peers`; returns how many it set. Reads `/proc/self/fd`, so on a
-/// system without it (not Linux) it does nothing.
-pub fn set_nodelay_towards(peers: &[SocketAddr]) -> usize {
+/// one of `peers` and that `seen` does not hold yet; returns how many it set.
+/// Reads `/proc/self/fd`, so on a system without it (not Linux) it does nothing.
+pub fn set_nodelay_towards(peers: &[SocketAddr], seen: &mut SeenSockets) -> usize {
     if peers.is_empty() {
         return 0;
     }
@@ -133,13 +154,9 @@ pub fn set_nodelay_towards(peers: &[SocketAddr]) -> usize {
         return 0;
     };
     let mut set = 0;
+    let seen_before = seen.0.take().unwrap_or_default();
+    let mut open = HashSet::with_capacity(seen_before.len());
     for entry in entries.flatten() {
-        let is_socket = std::fs::read_link(entry.path()).is_ok_and(|target| {
-            target
-                .as_os_str()
-                .as_encoded_bytes()
-                .starts_with(b"socket:")
-        });
         let Some(fd) = entry
             .file_name()
             .to_str()
@@ -147,6 +164,16 @@ pub fn set_nodelay_towards(peers: &[SocketAddr]) -> usize {
         else {
             continue;
         };
+        open.insert(fd);
+        if seen_before.contains(&fd) {
+            continue;
+        }
+        let is_socket = std::fs::read_link(entry.path()).is_ok_and(|target| {
+            target
+                .as_os_str()
+                .as_encoded_bytes()
+                .starts_with(b"socket:")
+        });
         if !is_socket {
             continue;
         }
@@ -162,13 +189,15 @@ pub fn set_nodelay_towards(peers: &[SocketAddr]) -> usize {
             set += 1;
         }
     }
+    // Descriptors closed since are forgotten.
+    seen.0 = Some(open);
     set
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::TcpListener;
+    use std::{net::TcpListener, os::fd::AsRawFd};
 
     #[test]
     fn reads_the_endpoint_as_lambda_and_the_emulator_give_it() {
@@ -193,7 +222,8 @@ mod tests {
         let to_other = TcpStream::connect(other.local_addr().unwrap()).unwrap();
         assert!(!to_api.nodelay().unwrap());
 
-        let set = set_nodelay_towards(&[api.local_addr().unwrap()]);
+        let mut seen = SeenSockets::default();
+        let set = set_nodelay_towards(&[api.local_addr().unwrap()], &mut seen);
 
         assert!(set >= 1, "the connection to the API is found");
         assert!(to_api.nodelay().unwrap());
@@ -201,6 +231,24 @@ mod tests {
             !to_other.nodelay().unwrap(),
             "other connections are left alone"
         );
-        assert_eq!(set_nodelay_towards(&[]), 0);
+        assert_eq!(set_nodelay_towards(&[], &mut seen), 0);
+
+        // Looked at once: the next call leaves a socket it saw alone (here
+        // one whose option was turned off again) and finds a new one.
+        to_api.set_nodelay(false).unwrap();
+        let second = TcpStream::connect(api.local_addr().unwrap()).unwrap();
+        // Tests run in parallel in this process: if another one closed a
+        // descriptor that `second` then got, it counts as seen (the
+        // documented cost of a reused descriptor).
+        let reused = seen
+            .0
+            .as_ref()
+            .is_some_and(|fds| fds.contains(&second.as_raw_fd()));
+        let set = set_nodelay_towards(&[api.local_addr().unwrap()], &mut seen);
+        assert!(!to_api.nodelay().unwrap(), "a socket seen is left alone");
+        if !reused {
+            assert_eq!(set, 1, "only the new connection");
+            assert!(second.nodelay().unwrap());
+        }
     }
 }

@@ -347,9 +347,7 @@ async fn bad_names_ids_and_queries_get_a_clear_4xx() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_resume_id_gets_410_never_a_gap() {
     let local = LocalDynamo::start().await;
-    // Long enough that "a" is still there when the subscriber opens on a
-    // loaded machine (a fresh CI build), short enough to wait out.
-    let short = Publisher::new(local.table()).retention(Duration::from_secs(4));
+    let short = Publisher::new(local.table()).retention(Duration::from_secs(1));
     let stream = name("brief");
     let first = short.append(&stream, "message", "soon gone").await.unwrap();
     let second = short.append(&stream, "message", "also gone").await.unwrap();
@@ -659,9 +657,7 @@ async fn a_store_that_fails_gets_an_error_event_and_a_reconnect() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_subscribers_skip_pages_of_expired_events() {
     let local = LocalDynamo::start().await;
-    // Long enough that "a" is still there when the subscriber opens on a
-    // loaded machine (a fresh CI build), short enough to wait out.
-    let short = Publisher::new(local.table()).retention(Duration::from_secs(4));
+    let short = Publisher::new(local.table()).retention(Duration::from_secs(1));
     let stream = name("long-idle");
     for n in 0..150 {
         short

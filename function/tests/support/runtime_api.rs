@@ -17,7 +17,7 @@ use std::{
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
     net::{TcpListener, TcpStream},
-    sync::Notify,
+    sync::{Notify, Semaphore},
     time::Instant,
 };
 
@@ -84,6 +84,9 @@ pub struct RuntimeApi {
     port: u16,
     state: Arc<Mutex<State>>,
     changed: Arc<Notify>,
+    /// One permit per queued invocation: each `/next` waits for its own, so
+    /// a thousand waiting polls are not all woken by every change.
+    queued: Arc<Semaphore>,
 }
 
 impl RuntimeApi {
@@ -95,6 +98,7 @@ impl RuntimeApi {
             port: listener.local_addr().unwrap().port(),
             state: Arc::default(),
             changed: Arc::default(),
+            queued: Arc::new(Semaphore::new(0)),
         };
         let accepting = api.clone();
         tokio::spawn(async move {
@@ -116,6 +120,7 @@ impl RuntimeApi {
     /// Queues an invocation for the next `/next`.
     pub fn hand_out(&self, invocation: Invocation) {
         self.state.lock().unwrap().queue.push_back(invocation);
+        self.queued.add_permits(1);
         self.changed.notify_waiters();
     }
 
@@ -196,13 +201,13 @@ impl RuntimeApi {
     async fn next(&self) -> Invocation {
         self.state.lock().unwrap().polls += 1;
         self.changed.notify_waiters();
-        loop {
-            let changed = self.changed.notified();
-            if let Some(invocation) = self.state.lock().unwrap().queue.pop_front() {
-                return invocation;
-            }
-            changed.await;
-        }
+        self.queued
+            .acquire()
+            .await
+            .expect("the semaphore is never closed")
+            .forget();
+        let invocation = self.state.lock().unwrap().queue.pop_front();
+        invocation.expect("a permit per queued invocation")
     }
 
     /// Reads a posted body into the record for `id`, chunk by chunk.
