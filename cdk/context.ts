@@ -177,6 +177,7 @@ export const CONTEXT_KEYS: readonly ContextKey[] = [
   { key: 'sse:retentionHours', allowed: describeRange(PUBLISH_ENVIRONMENT.retentionHours.range), defaultValue: String(DEFAULT_PUBLISH_SETTINGS.retentionHours) },
   { key: 'sse:pollMinMs', allowed: `${describeRange(DURABLE_ENVIRONMENT.pollMinMs.range)}, at most sse:pollMaxMs`, defaultValue: String(DEFAULT_DURABLE_SETTINGS.pollMinMs) },
   { key: 'sse:pollMaxMs', allowed: describeRange(DURABLE_ENVIRONMENT.pollMaxMs.range), defaultValue: String(DEFAULT_DURABLE_SETTINGS.pollMaxMs) },
+  { key: 'sse:tailBufferKib', allowed: describeRange(DURABLE_ENVIRONMENT.tailBufferKib.range), defaultValue: String(DEFAULT_DURABLE_SETTINGS.tailBufferKib) },
   { key: 'sse:tableRemovalPolicy', allowed: Object.keys(TABLE_REMOVAL_POLICIES).join(' | '), defaultValue: 'retain' },
   { key: 'sse:publisherRoleArns', allowed: 'comma-separated IAM role ARNs, granted dynamodb:PutItem and dynamodb:Query in the table\'s resource policy', defaultValue: '(none)' },
   { key: 'sse:alb', allowed: 'true | false', defaultValue: 'false' },
@@ -246,7 +247,7 @@ const OIDC_KEYS: readonly [string, keyof SseAlbOidcOptions, (value: string) => s
 ];
 
 /** Keys that configure the durable streams and so need `sse:durableStreams` (on by default). */
-const DURABLE_OPTION_KEYS: readonly string[] = ['sse:retentionHours', 'sse:pollMinMs', 'sse:pollMaxMs', 'sse:tableRemovalPolicy', 'sse:publisherRoleArns'];
+const DURABLE_OPTION_KEYS: readonly string[] = ['sse:retentionHours', 'sse:pollMinMs', 'sse:pollMaxMs', 'sse:tailBufferKib', 'sse:tableRemovalPolicy', 'sse:publisherRoleArns'];
 
 /** Keys that configure the ALB and so need `sse:alb=true`. */
 const ALB_OPTION_KEYS = CONTEXT_KEYS.map((k) => k.key).filter((key) => key.startsWith('sse:alb') && key !== 'sse:alb');
@@ -347,6 +348,7 @@ function readDurableOptions(
   const durable: SseDurableSettings = {
     pollMinMs: reader.integer('sse:pollMinMs', DURABLE_ENVIRONMENT.pollMinMs.range),
     pollMaxMs: reader.integer('sse:pollMaxMs', DURABLE_ENVIRONMENT.pollMaxMs.range),
+    tailBufferKib: reader.integer('sse:tailBufferKib', DURABLE_ENVIRONMENT.tailBufferKib.range),
   };
   const min = durable.pollMinMs ?? DEFAULT_DURABLE_SETTINGS.pollMinMs;
   const max = durable.pollMaxMs ?? DEFAULT_DURABLE_SETTINGS.pollMaxMs;

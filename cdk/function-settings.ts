@@ -26,7 +26,7 @@ export interface FunctionVariable {
   readonly max: number;
   /** Its value when unset. */
   readonly default: number;
-  /** `ms`, `h` (hours), or empty for a count: one of `UNIT_WORDS`. */
+  /** `ms`, `h` (hours), `KiB`, or empty for a count: one of `UNIT_WORDS`. */
   readonly unit: string;
   /** What it sets, in a few words. */
   readonly meaning: string;
@@ -93,7 +93,7 @@ export function functionVariable(key: string, scope: string): FunctionVariable {
  * (`integer hours, 1 to 8760`). A unit not listed fails at load, so a new
  * one is named here before anything shows it.
  */
-export const UNIT_WORDS: Readonly<Record<string, string>> = { '': '', ms: 'ms', h: 'hours' };
+export const UNIT_WORDS: Readonly<Record<string, string>> = { '': '', ms: 'ms', h: 'hours', KiB: 'KiB' };
 
 /** How `variable`'s unit is written; throws for a unit this file does not know. */
 export function unitWord(variable: FunctionVariable): string {

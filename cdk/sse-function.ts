@@ -94,8 +94,9 @@ export interface SseJobSettings {
 }
 
 /**
- * How the function polls the table of durable streams (`/streams/{name}`),
- * passed as environment variables when it has a table (`streamsTable`).
+ * How the function polls the table of durable streams (`/streams/{name}`)
+ * and how many recent events it keeps of each, passed as environment
+ * variables when it has a table (`streamsTable`).
  */
 export interface SseDurableSettings {
   /**
@@ -116,6 +117,19 @@ export interface SseDurableSettings {
    * @default 1000
    */
   readonly pollMaxMs?: number;
+  /**
+   * Recent events of each durable stream kept in memory, in KiB
+   * (`SSE_TAIL_BUFFER_KIB`): the subscribers of one stream in one process
+   * share one poll loop and this buffer (at least its newest event), so a
+   * reconnect whose last event it still holds resumes with no table read. A
+   * subscriber that falls further behind than it holds (a slow client) ends
+   * its response with a `reconnect` block (reason `behind`) and resumes from
+   * the table, never delaying the others. What it costs is memory: up to this
+   * much per stream followed at once. Integer from 64 to 65536.
+   *
+   * @default 1024
+   */
+  readonly tailBufferKib?: number;
 }
 
 /** The stream settings with every default filled in. */
@@ -133,7 +147,7 @@ const STREAM_SETTING_KEYS: readonly (keyof ResolvedStreamSettings)[] = ['retryMs
 /** Every prop of `SseJobSettings`; each must be a variable of the job. */
 const JOB_SETTING_KEYS: readonly (keyof ResolvedJobSettings)[] = ['jobSteps', 'jobIntervalMs'];
 /** Every prop of `SseDurableSettings`; each must be a variable of the durable source. */
-const DURABLE_SETTING_KEYS: readonly (keyof ResolvedDurableSettings)[] = ['pollMinMs', 'pollMaxMs'];
+const DURABLE_SETTING_KEYS: readonly (keyof ResolvedDurableSettings)[] = ['pollMinMs', 'pollMaxMs', 'tailBufferKib'];
 
 /**
  * Each stream setting's variable, range and default, read from the function's
@@ -144,7 +158,7 @@ const DURABLE_SETTING_KEYS: readonly (keyof ResolvedDurableSettings)[] = ['pollM
 export const STREAM_ENVIRONMENT = environmentOf(STREAM_SETTING_KEYS, 'stream');
 /** The same for the job's settings (`function/src/sources/job.rs`). */
 export const JOB_ENVIRONMENT = environmentOf(JOB_SETTING_KEYS, 'job');
-/** The same for the durable streams' polling (`function/src/sources/durable.rs`). */
+/** The same for the durable streams' polling and shared tail (`function/src/sources/durable.rs`). */
 export const DURABLE_ENVIRONMENT = environmentOf(DURABLE_SETTING_KEYS, 'durable');
 
 /** The function's defaults, which every unset prop takes. */
@@ -669,7 +683,8 @@ function validateDurable(settings: ResolvedDurableSettings): string[] {
     if (problem) problems.push(`durable.${key} ${problem}`);
   }
   // Compared only when both are valid on their own; otherwise their own problems say it.
-  if (problems.length === 0 && settings.pollMinMs > settings.pollMaxMs) {
+  const pollValid = (['pollMinMs', 'pollMaxMs'] as const).every((key) => checkIntegerInRange(settings[key], DURABLE_ENVIRONMENT[key].range) === undefined);
+  if (pollValid && settings.pollMinMs > settings.pollMaxMs) {
     problems.push(
       `durable.pollMinMs (${settings.pollMinMs} ms) must not be above durable.pollMaxMs (${settings.pollMaxMs} ms): ` +
         'the function would refuse to start; lower pollMinMs or raise pollMaxMs',

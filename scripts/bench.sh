@@ -8,6 +8,7 @@
 #   BENCH_COLD_RUNS   cold starts per binary for figure 1 (default 30)
 #   BENCH_WATCH_PORT  port for `cargo lambda watch` (default 9137, 127.0.0.1 only)
 #   BENCH_SKIP_ARM64  set to 1 to skip the arm64 package (figure 6)
+#   BENCH_IDLE_SECONDS how long figures 10, 11 and 14 count idle streams (default 30)
 #
 # Every process this script starts is bounded by `timeout` and stopped on exit.
 # Servers bind to 127.0.0.1 only. Results: target/bench/results.env.
@@ -123,6 +124,12 @@ timeout 300 "$runner" durable --dynamo "$dynamo" --url "$url/sse-function" \
   --proxy-port "$proxy_port" --out "$results"
 cleanup
 watch_pid=""
+
+step "figures 10-14: 1,000 subscribers in one process (fake Runtime API, dynalite)"
+# The function is handed 1,000 invocations at once (AWS_LAMBDA_MAX_CONCURRENCY)
+# and reads through a second counting proxy.
+timeout 600 "$runner" many --dynamo "$dynamo" --proxy-port "${BENCH_MANY_PROXY_PORT:-9140}" \
+  --function "$bin/sse-function" --idle-seconds "${BENCH_IDLE_SECONDS:-30}" --out "$results"
 stop_dynamo
 
 step "figure 6: deployment package (zipped bootstrap, cargo lambda build --release)"
@@ -158,6 +165,55 @@ put cost.seconds 22
 # https://aws.amazon.com/dynamodb/pricing/on-demand/: read request units per
 # million (a strongly consistent read of up to 4 KB is one unit).
 put cost.read_price_per_million 0.125
+# Figures 10-14 cost model: Managed Instances, on-demand Lambda, AppSync
+# Events, per 1,000 subscriber-hours (bench/src/cost.rs). Prices us-east-1,
+# checked 2026 against stored copies of the pages named (see each line).
+# On-demand Lambda: each subscriber holds one invocation of this size (MB).
+put cost.on_demand_memory_mb 128
+# https://aws.amazon.com/lambda/pricing/ (Lambda Managed Instances): "$0.20
+# per million requests" and a compute management fee of "15% premium on the
+# EC2 on-demand instance price" (both quoted verbatim from that page in a
+# transcription read 2026-09-20; AWS's own page not seen directly here).
+put cost.lmi_request_price_per_million 0.20
+put cost.lmi_fee 0.15
+# https://aws.amazon.com/ec2/pricing/on-demand/: m7g.large (Graviton3, arm64,
+# 2 vCPU, 8 GiB), Linux, us-east-1, $0.0816 an hour. Not confirmed on AWS's
+# page itself (its rate table is rendered client-side); as of 2026-06 per a
+# third-party rate card (factualminds.com, "EC2 On-Demand Pricing ... 2026").
+# c7g.large (2 vCPU, 4 GiB) fits the 2 GiB per vCPU default better and is
+# probably cheaper (its price not checked here).
+put cost.ec2_instance m7g.large
+put cost.ec2_hourly 0.0816
+put cost.ec2_vcpus 2
+put cost.ec2_memory_gib 8
+# One execution environment: 1 vCPU and 2 GiB (cdk/sse-managed-instances.ts:
+# 2048 MB default memory, DEFAULT_MANAGED_INSTANCES_MEMORY_PER_VCPU 2; "The
+# minimum supported function size is 2GB and 1 vCPU",
+# https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-best-practices.html).
+put cost.lmi_env_vcpus 1
+put cost.lmi_env_memory_gib 2
+# Lambda "launches three by default for AZ resiliency", kept running idle
+# (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-scaling.html;
+# DEFAULT_MANAGED_INSTANCES_MIN_ENVIRONMENTS 3 in cdk/sse-managed-instances.ts).
+put cost.lmi_min_environments 3
+# Streams per environment: the CDK default (DEFAULT_MANAGED_INSTANCES_MAX_CONCURRENCY
+# 64), and 1,000, what `many` runs in one process (figures 10, 11); the API
+# allows up to 1600 (PerExecutionEnvironmentMaxConcurrency,
+# https://docs.aws.amazon.com/lambda/latest/api/API_LambdaManagedInstancesCapacityProviderConfig.html).
+put cost.lmi_concurrency 64
+put cost.lmi_concurrency_high 1000
+# Requests per subscriber-hour: one response per window, SSE_WINDOW_MS
+# default 120000 ms (function/src/settings.rs WINDOW_MS): 3600 s / 120 s = 30.
+put cost.reconnects_per_hour 30
+# https://aws.amazon.com/appsync/pricing/ (AppSync Events): $1.00 per million
+# Event API operations (AWS price list, "$1 per million Event API operations",
+# seen for eu-west-1; us-east-1 assumed the same) and $0.08 per million
+# connection-minutes (confirmed on the stored page for AppSync's real-time
+# connections; the Events line itself unconfirmed, as of 2026).
+put cost.appsync_operation_price_per_million 1.00
+put cost.appsync_connection_minute_price_per_million 0.08
+# Assumption for the AppSync comparison: events delivered per subscriber-minute.
+put cost.appsync_events_per_minute 1
 
 step "report: docs/benchmarks.md"
 "$runner" report --results "$results" --template "$root/bench/benchmarks.md.in" \

@@ -56,6 +56,7 @@ describe('the app with cdk-nag AwsSolutionsChecks', () => {
       'sse:retentionHours': '168',
       'sse:pollMinMs': '20',
       'sse:pollMaxMs': '5000',
+      'sse:tailBufferKib': '4096',
       'sse:tableRemovalPolicy': 'destroy',
       'sse:publisherRoleArns': 'arn:aws:iam::123456789012:role/producer,arn:aws:iam::210987654321:role/other-producer',
     }],
@@ -200,6 +201,7 @@ describe('the app reads its context', () => {
       SSE_BATCH_WINDOW_MS: '5000',
       SSE_POLL_MIN_MS: '50',
       SSE_POLL_MAX_MS: '1000',
+      SSE_TAIL_BUFFER_KIB: '1024',
       SSE_METRICS: 'on',
       SSE_METRICS_NAMESPACE: 'LambdaSse',
     });
@@ -213,6 +215,7 @@ describe('the app reads its context', () => {
       SSE_BATCH_WINDOW_MS: '5000',
       SSE_POLL_MIN_MS: '50',
       SSE_POLL_MAX_MS: '1000',
+      SSE_TAIL_BUFFER_KIB: '1024',
       SSE_METRICS: 'on',
       SSE_METRICS_NAMESPACE: 'LambdaSse',
     });
@@ -223,6 +226,7 @@ describe('the app reads its context', () => {
       'sse:retentionHours': '72',
       'sse:pollMinMs': '20',
       'sse:pollMaxMs': '5000',
+      'sse:tailBufferKib': '4096',
       'sse:tableRemovalPolicy': 'destroy',
       'sse:publisherRoleArns': 'arn:aws:iam::210987654321:role/producer, arn:aws:iam::123456789012:role/local-producer',
     }));
@@ -244,7 +248,7 @@ describe('the app reads its context', () => {
         },
       },
     });
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SSE_POLL_MIN_MS: '20', SSE_POLL_MAX_MS: '5000' }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SSE_POLL_MIN_MS: '20', SSE_POLL_MAX_MS: '5000', SSE_TAIL_BUFFER_KIB: '4096' }) } });
     assert.equal(stack.streamsTable?.retentionHours, 72);
     assert.match(JSON.stringify(template.toJSON().Outputs.PublishCommand.Value), / SSE_RETENTION_HOURS=72 cargo run /);
     assert.deepEqual(Object.keys(template.toJSON().Outputs).sort(), ['CurlCommand', 'DashboardUrl', 'FunctionName', 'FunctionUrl', 'PublishCommand', 'Region', 'StreamCurlCommand', 'TableName']);
@@ -255,6 +259,14 @@ describe('the app reads its context', () => {
     const without = Template.fromStack(buildSseApp(app({ 'sse:durableStreams': 'false' })));
     without.resourceCountIs('AWS::DynamoDB::Table', 0);
     assert.deepEqual(Object.keys(without.toJSON().Outputs).sort(), ['CurlCommand', 'DashboardUrl', 'FunctionName', 'FunctionUrl', 'Region']);
+  });
+
+  it('fails synth on a tail buffer out of range, or with the table left out', () => {
+    assert.throws(() => buildSseApp(app({ 'sse:tailBufferKib': '32' })), /-c sse:tailBufferKib=32: must be an integer from 64 to 65536 \(KiB\), got 32/);
+    assert.throws(
+      () => buildSseApp(app({ 'sse:durableStreams': 'false', 'sse:tailBufferKib': '2048' })),
+      /sse:tailBufferKib configures the durable streams table, which sse:durableStreams=false leaves out: remove it, or set -c sse:durableStreams=true/,
+    );
   });
 
   it('fails synth when the minimum poll is above the maximum, naming both keys', () => {

@@ -27,7 +27,7 @@ describe('readAppSettings', () => {
     const { stream, job, durable, ...fn } = settings.sseFunction;
     assert.deepEqual(Object.values(fn).filter((v) => v !== undefined), []);
     assert.deepEqual(job, { jobSteps: undefined, jobIntervalMs: undefined });
-    assert.deepEqual(durable, { pollMinMs: undefined, pollMaxMs: undefined });
+    assert.deepEqual(durable, { pollMinMs: undefined, pollMaxMs: undefined, tailBufferKib: undefined });
     assert.deepEqual(settings.streamsTable, { retentionHours: undefined, removalPolicy: undefined, publisherRoleArns: undefined });
     assert.deepEqual(stream, {
       retryMs: undefined,
@@ -104,6 +104,7 @@ describe('readAppSettings: the durable streams', () => {
       'sse:retentionHours': '168',
       'sse:pollMinMs': '20',
       'sse:pollMaxMs': '5000',
+      'sse:tailBufferKib': '4096',
       'sse:tableRemovalPolicy': 'destroy',
       'sse:publisherRoleArns': 'arn:aws:iam::123456789012:role/a, arn:aws:iam::210987654321:role/path/b',
     });
@@ -112,9 +113,10 @@ describe('readAppSettings: the durable streams', () => {
       removalPolicy: RemovalPolicy.DESTROY,
       publisherRoleArns: ['arn:aws:iam::123456789012:role/a', 'arn:aws:iam::210987654321:role/path/b'],
     });
-    assert.deepEqual(fromCli.sseFunction.durable, { pollMinMs: 20, pollMaxMs: 5000 });
-    const fromJson = readAppSettings({ 'sse:durableStreams': true, 'sse:retentionHours': 1, 'sse:tableRemovalPolicy': 'retain', 'sse:publisherRoleArns': ['arn:aws:iam::123456789012:role/a'] });
+    assert.deepEqual(fromCli.sseFunction.durable, { pollMinMs: 20, pollMaxMs: 5000, tailBufferKib: 4096 });
+    const fromJson = readAppSettings({ 'sse:durableStreams': true, 'sse:retentionHours': 1, 'sse:tailBufferKib': 64, 'sse:tableRemovalPolicy': 'retain', 'sse:publisherRoleArns': ['arn:aws:iam::123456789012:role/a'] });
     assert.deepEqual(fromJson.streamsTable, { retentionHours: 1, removalPolicy: RemovalPolicy.RETAIN, publisherRoleArns: ['arn:aws:iam::123456789012:role/a'] });
+    assert.deepEqual(fromJson.sseFunction.durable, { pollMinMs: undefined, pollMaxMs: undefined, tailBufferKib: 64 });
   });
 
   it('leaves the table and the polling out on sse:durableStreams=false', () => {
@@ -125,9 +127,14 @@ describe('readAppSettings: the durable streams', () => {
     }
   });
 
+  it('accepts a tail buffer at either end of its range', () => {
+    assert.equal(readAppSettings({ 'sse:tailBufferKib': '64' }).sseFunction.durable?.tailBufferKib, 64);
+    assert.equal(readAppSettings({ 'sse:tailBufferKib': '65536' }).sseFunction.durable?.tailBufferKib, 65536);
+  });
+
   it('accepts a minimum poll equal to the maximum, and within the default maximum', () => {
-    assert.deepEqual(readAppSettings({ 'sse:pollMinMs': '700', 'sse:pollMaxMs': '700' }).sseFunction.durable, { pollMinMs: 700, pollMaxMs: 700 });
-    assert.deepEqual(readAppSettings({ 'sse:pollMinMs': '1000' }).sseFunction.durable, { pollMinMs: 1000, pollMaxMs: undefined });
+    assert.deepEqual(readAppSettings({ 'sse:pollMinMs': '700', 'sse:pollMaxMs': '700' }).sseFunction.durable, { pollMinMs: 700, pollMaxMs: 700, tailBufferKib: undefined });
+    assert.deepEqual(readAppSettings({ 'sse:pollMinMs': '1000' }).sseFunction.durable, { pollMinMs: 1000, pollMaxMs: undefined, tailBufferKib: undefined });
   });
 });
 
@@ -293,6 +300,10 @@ describe('readAppSettings rejects', () => {
     ['a minimum poll above the maximum', { 'sse:pollMinMs': '500', 'sse:pollMaxMs': '400' }, '-c sse:pollMinMs=500: must not be above sse:pollMaxMs (400); lower sse:pollMinMs or raise sse:pollMaxMs'],
     ['a minimum poll above the default maximum', { 'sse:pollMinMs': '1001' }, '-c sse:pollMinMs=1001: must not be above sse:pollMaxMs (1000, its default); lower sse:pollMinMs or raise sse:pollMaxMs'],
     ['a maximum poll below the default minimum', { 'sse:pollMaxMs': '100', 'sse:pollMinMs': '200' }, '-c sse:pollMinMs=200: must not be above sse:pollMaxMs (100)'],
+    ['a tail buffer too small', { 'sse:tailBufferKib': '63' }, '-c sse:tailBufferKib=63: must be an integer from 64 to 65536 (KiB), got 63'],
+    ['a tail buffer too large', { 'sse:tailBufferKib': '65537' }, '-c sse:tailBufferKib=65537: must be an integer from 64 to 65536 (KiB), got 65537'],
+    ['a tail buffer in MiB', { 'sse:tailBufferKib': '1MiB' }, '-c sse:tailBufferKib=1MiB: must be an integer from 64 to 65536 (KiB)'],
+    ['a tail buffer that is not whole', { 'sse:tailBufferKib': 1024.5 }, '-c sse:tailBufferKib=1024.5: must be an integer from 64 to 65536 (KiB)'],
     ['a removal policy CloudFormation does not offer for tables', { 'sse:tableRemovalPolicy': 'snapshot' }, '-c sse:tableRemovalPolicy=snapshot: must be one of retain, destroy'],
     ['a removal policy in capitals', { 'sse:tableRemovalPolicy': 'RETAIN' }, '-c sse:tableRemovalPolicy=RETAIN: must be one of retain, destroy'],
     ['a publisher that is a user', { 'sse:publisherRoleArns': 'arn:aws:iam::123456789012:user/alice' }, '-c sse:publisherRoleArns=arn:aws:iam::123456789012:user/alice: must be an IAM role ARN (arn:aws:iam::123456789012:role/name), got "arn:aws:iam::123456789012:user/alice"'],
@@ -303,6 +314,7 @@ describe('readAppSettings rejects', () => {
       { 'sse:durableStreams': 'false', 'sse:pollMinMs': '20', 'sse:publisherRoleArns': 'arn:aws:iam::123456789012:role/a' },
       'sse:pollMinMs, sse:publisherRoleArns configure the durable streams table, which sse:durableStreams=false leaves out: remove them, or set -c sse:durableStreams=true',
     ],
+    ['the tail buffer with sse:durableStreams=false', { 'sse:durableStreams': 'false', 'sse:tailBufferKib': '2048' }, 'sse:tailBufferKib configures the durable streams table, which sse:durableStreams=false leaves out: remove it, or set -c sse:durableStreams=true'],
     ['one durable key with sse:durableStreams=false', { 'sse:durableStreams': false, 'sse:retentionHours': '48' }, 'sse:retentionHours configures the durable streams table, which sse:durableStreams=false leaves out: remove it, or set -c sse:durableStreams=true'],
     ['sse:restApi that is not a boolean', { 'sse:restApi': 'on' }, '-c sse:restApi=on: must be one of true, false'],
     ['a REST API key without sse:restApi=true', { 'sse:restApiAuth': 'cognito' }, 'sse:restApiAuth configures the REST API, which is off: add -c sse:restApi=true, or remove it'],
@@ -335,7 +347,7 @@ describe('readAppSettings rejects', () => {
   }
 
   it('an unknown sse: key, listing the keys the app reads', () => {
-    assert.match(contextError({ 'sse:memroy': '256' }), /unknown context key sse:memroy; this app reads sse:stackName, sse:architecture, .*sse:jobIntervalMs, sse:windowMs, sse:deadlineMarginMs, sse:heartbeatMs, sse:batchWindowMs, sse:durableStreams, sse:retentionHours, sse:pollMinMs, sse:pollMaxMs, sse:tableRemovalPolicy, sse:publisherRoleArns, sse:alb, sse:albInternetFacing, .*sse:albOidcClientSecretName, sse:restApi, sse:restApiEndpointType, .*sse:restApiCloudWatchRole, sse:managedInstances, .*sse:managedInstancesInstanceTypes, sse:metrics, sse:metricsNamespace, sse:tracing, sse:alarms, sse:alarmErrors, .*sse:alarmEmail, sse:dashboard, sse:pipeline, sse:pipelineConnectionArn, .*sse:pipelineApprovals$/m);
+    assert.match(contextError({ 'sse:memroy': '256' }), /unknown context key sse:memroy; this app reads sse:stackName, sse:architecture, .*sse:jobIntervalMs, sse:windowMs, sse:deadlineMarginMs, sse:heartbeatMs, sse:batchWindowMs, sse:durableStreams, sse:retentionHours, sse:pollMinMs, sse:pollMaxMs, sse:tailBufferKib, sse:tableRemovalPolicy, sse:publisherRoleArns, sse:alb, sse:albInternetFacing, .*sse:albOidcClientSecretName, sse:restApi, sse:restApiEndpointType, .*sse:restApiCloudWatchRole, sse:managedInstances, .*sse:managedInstancesInstanceTypes, sse:metrics, sse:metricsNamespace, sse:tracing, sse:alarms, sse:alarmErrors, .*sse:alarmEmail, sse:dashboard, sse:pipeline, sse:pipelineConnectionArn, .*sse:pipelineApprovals$/m);
   });
 
   it('a known key typed without its prefix', () => {
@@ -379,6 +391,7 @@ describe('CONTEXT_KEYS: the durable streams', () => {
     assert.deepEqual(rows['sse:retentionHours'], { allowed: 'an integer from 1 to 8760 (hours)', defaultValue: '24' });
     assert.deepEqual(rows['sse:pollMinMs'], { allowed: 'an integer from 10 to 10000 (ms), at most sse:pollMaxMs', defaultValue: '50' });
     assert.deepEqual(rows['sse:pollMaxMs'], { allowed: 'an integer from 100 to 60000 (ms)', defaultValue: '1000' });
+    assert.deepEqual(rows['sse:tailBufferKib'], { allowed: 'an integer from 64 to 65536 (KiB)', defaultValue: '1024' });
     assert.deepEqual(rows['sse:tableRemovalPolicy'], { allowed: 'retain | destroy', defaultValue: 'retain' });
     assert.match(rows['sse:publisherRoleArns'].allowed, /^comma-separated IAM role ARNs, granted dynamodb:PutItem and dynamodb:Query in the table's resource policy$/);
     assert.equal(rows['sse:publisherRoleArns'].defaultValue, '(none)');

@@ -260,7 +260,9 @@ describe('SseFunction rejects invalid props before building', () => {
     ['job settings for a binary without the job', { binaryName: 'sse-tail', job: { jobSteps: 5 } }, /job settings apply only to a binary that mounts the progress job, and sse-tail is taken not to: set progressJob to true, or remove job/],
     ['an environment variable the construct sets', { environment: { SSE_WINDOW_MS: '1000', TAIL_FILE: '/tmp/x' } }, /environment sets SSE_WINDOW_MS, which the construct sets from stream, job, durable, streamsTable, metrics and metricsNamespace: give them there instead/],
     ['the table\'s and polling variables in environment', { environment: { SSE_TABLE_NAME: 't', SSE_POLL_MIN_MS: '10', SSE_POLL_MAX_MS: '100' } }, /environment sets SSE_TABLE_NAME, SSE_POLL_MIN_MS, SSE_POLL_MAX_MS, which the construct sets/],
+    ['the tail buffer\'s variable in environment', { environment: { SSE_TAIL_BUFFER_KIB: '4096' } }, /environment sets SSE_TAIL_BUFFER_KIB, which the construct sets from stream, job, durable, streamsTable, metrics and metricsNamespace: give them there instead/],
     ['durable settings without a table', { durable: { pollMinMs: 100 } }, /durable settings apply only to a function that reads a table of durable streams: give streamsTable, or remove durable/],
+    ['a tail buffer without a table', { durable: { tailBufferKib: 2048 } }, /durable settings apply only to a function that reads a table of durable streams: give streamsTable, or remove durable/],
     ['window too short', { stream: { windowMs: 999 } }, /stream\.windowMs must be an integer from 1000 to 900000 \(ms\), got 999/],
     ['window too long', { stream: { windowMs: 900_001 } }, /stream\.windowMs must be an integer from 1000 to 900000 \(ms\), got 900001/],
     ['margin too short', { stream: { deadlineMarginMs: 99 } }, /stream\.deadlineMarginMs must be an integer from 100 to 60000 \(ms\), got 99/],
@@ -312,8 +314,9 @@ describe('SseFunction with a table of durable streams', () => {
     assert.deepEqual(variables.SSE_TABLE_NAME, { Ref: tableId });
     assert.equal(variables.SSE_POLL_MIN_MS, '50');
     assert.equal(variables.SSE_POLL_MAX_MS, '1000');
+    assert.equal(variables.SSE_TAIL_BUFFER_KIB, '1024');
     assert.equal(variables.SSE_RETENTION_HOURS, undefined, 'producers read the retention, not the function');
-    assert.deepEqual(sse.durableSettings, { pollMinMs: 50, pollMaxMs: 1000 });
+    assert.deepEqual(sse.durableSettings, { pollMinMs: 50, pollMaxMs: 1000, tailBufferKib: 1024 });
   });
 
   it('may only Query that table, besides writing its logs', () => {
@@ -330,12 +333,20 @@ describe('SseFunction with a table of durable streams', () => {
   it('passes the polling settings it is given, pollMinMs equal to pollMaxMs included', () => {
     const { template, sse } = withTable({ durable: { pollMinMs: 100, pollMaxMs: 100 } });
     template.hasResourceProperties(FUNCTION, { Environment: { Variables: Match.objectLike({ SSE_POLL_MIN_MS: '100', SSE_POLL_MAX_MS: '100' }) } });
-    assert.deepEqual(sse.durableSettings, { pollMinMs: 100, pollMaxMs: 100 });
+    assert.deepEqual(sse.durableSettings, { pollMinMs: 100, pollMaxMs: 100, tailBufferKib: 1024 });
+  });
+
+  it('passes the tail buffer it is given, at either end of its range', () => {
+    for (const tailBufferKib of [64, 65_536]) {
+      const { template, sse } = withTable({ durable: { tailBufferKib } });
+      template.hasResourceProperties(FUNCTION, { Environment: { Variables: Match.objectLike({ SSE_POLL_MIN_MS: '50', SSE_POLL_MAX_MS: '1000', SSE_TAIL_BUFFER_KIB: String(tailBufferKib) }) } });
+      assert.deepEqual(sse.durableSettings, { pollMinMs: 50, pollMaxMs: 1000, tailBufferKib });
+    }
   });
 
   it('keeps the defaults of polling settings left undefined', () => {
-    withTable({ durable: { pollMinMs: undefined, pollMaxMs: 5000 } }).template.hasResourceProperties(FUNCTION, {
-      Environment: { Variables: Match.objectLike({ SSE_POLL_MIN_MS: '50', SSE_POLL_MAX_MS: '5000' }) },
+    withTable({ durable: { pollMinMs: undefined, pollMaxMs: 5000, tailBufferKib: undefined } }).template.hasResourceProperties(FUNCTION, {
+      Environment: { Variables: Match.objectLike({ SSE_POLL_MIN_MS: '50', SSE_POLL_MAX_MS: '5000', SSE_TAIL_BUFFER_KIB: '1024' }) },
     });
   });
 
@@ -358,7 +369,7 @@ describe('SseFunction with a table of durable streams', () => {
     new SseFunction(stack, 'Sse', { binaryName: 'my-feed', streamsTable: table });
     const variables = (onlyResource(Template.fromStack(stack), FUNCTION).Properties.Environment as { Variables: Record<string, string> }).Variables;
     assert.deepEqual(Object.keys(variables).sort(), [
-      'SSE_BATCH_WINDOW_MS', 'SSE_DEADLINE_MARGIN_MS', 'SSE_HEARTBEAT_MS', 'SSE_METRICS', 'SSE_METRICS_NAMESPACE', 'SSE_POLL_MAX_MS', 'SSE_POLL_MIN_MS', 'SSE_RETRY_MS', 'SSE_TABLE_NAME', 'SSE_WINDOW_MS',
+      'SSE_BATCH_WINDOW_MS', 'SSE_DEADLINE_MARGIN_MS', 'SSE_HEARTBEAT_MS', 'SSE_METRICS', 'SSE_METRICS_NAMESPACE', 'SSE_POLL_MAX_MS', 'SSE_POLL_MIN_MS', 'SSE_RETRY_MS', 'SSE_TABLE_NAME', 'SSE_TAIL_BUFFER_KIB', 'SSE_WINDOW_MS',
     ]);
   });
 
@@ -368,6 +379,9 @@ describe('SseFunction with a table of durable streams', () => {
     ['a maximum poll too short', { pollMaxMs: 99 }, /durable\.pollMaxMs must be an integer from 100 to 60000 \(ms\), got 99/],
     ['a maximum poll too long', { pollMaxMs: 60_001 }, /durable\.pollMaxMs must be an integer from 100 to 60000 \(ms\), got 60001/],
     ['a fractional poll', { pollMinMs: 50.5 }, /durable\.pollMinMs must be an integer from 10 to 10000 \(ms\), got 50\.5/],
+    ['a tail buffer too small', { tailBufferKib: 63 }, /durable\.tailBufferKib must be an integer from 64 to 65536 \(KiB\), got 63/],
+    ['a tail buffer too large', { tailBufferKib: 65_537 }, /durable\.tailBufferKib must be an integer from 64 to 65536 \(KiB\), got 65537/],
+    ['a fractional tail buffer', { tailBufferKib: 1024.5 }, /durable\.tailBufferKib must be an integer from 64 to 65536 \(KiB\), got 1024\.5/],
     [
       'a minimum above the maximum',
       { pollMinMs: 2000, pollMaxMs: 1000 },
@@ -381,5 +395,11 @@ describe('SseFunction with a table of durable streams', () => {
 
   it('compares minimum and maximum only when both are valid on their own', () => {
     assert.doesNotMatch(propsError((stack) => ({ streamsTable: new SseTable(stack, 'Streams'), durable: { pollMinMs: 20_000, pollMaxMs: 100 } })), /must not be above/);
+  });
+
+  it('still compares minimum and maximum when only the tail buffer is invalid', () => {
+    const message = propsError((stack) => ({ streamsTable: new SseTable(stack, 'Streams'), durable: { pollMinMs: 2000, pollMaxMs: 1000, tailBufferKib: 0 } }));
+    assert.match(message, /durable\.tailBufferKib must be an integer from 64 to 65536 \(KiB\), got 0/);
+    assert.match(message, /durable\.pollMinMs \(2000 ms\) must not be above durable\.pollMaxMs \(1000 ms\)/);
   });
 });

@@ -294,7 +294,7 @@ describe('SseMonitoring dashboard', () => {
     for (const expected of [
       'AWS/Lambda ConcurrentExecutions FunctionName TOKEN',
       'LambdaSse StreamsStarted',
-      ...['completed', 'window', 'deadline', 'size', 'failed', 'disconnected'].map((reason) => `LambdaSse StreamsEnded EndReason ${reason}`),
+      ...['completed', 'window', 'deadline', 'size', 'failed', 'behind', 'disconnected'].map((reason) => `LambdaSse StreamsEnded EndReason ${reason}`),
       'LambdaSse EventsSent',
       'LambdaSse TimeToFirstEvent',
       'AWS/Lambda Throttles FunctionName TOKEN',

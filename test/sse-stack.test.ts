@@ -132,14 +132,14 @@ describe('SseStreamStack durable streams', () => {
   it('builds the table from its props, with the retention in the publish command', () => {
     const custom = new SseStreamStack(testApp(), 'Custom', {
       streamsTable: { retentionHours: 168, removalPolicy: RemovalPolicy.DESTROY, publisherRoleArns: ['arn:aws:iam::210987654321:role/producer'] },
-      sseFunction: { durable: { pollMinMs: 20, pollMaxMs: 2000 } },
+      sseFunction: { durable: { pollMinMs: 20, pollMaxMs: 2000, tailBufferKib: 256 } },
     });
     const customTemplate = Template.fromStack(custom);
     customTemplate.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Delete',
       Properties: { ResourcePolicy: { PolicyDocument: { Statement: [Match.objectLike({ Principal: { AWS: 'arn:aws:iam::210987654321:role/producer' } })] } } },
     });
-    customTemplate.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SSE_POLL_MIN_MS: '20', SSE_POLL_MAX_MS: '2000' }) } });
+    customTemplate.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SSE_POLL_MIN_MS: '20', SSE_POLL_MAX_MS: '2000', SSE_TAIL_BUFFER_KIB: '256' }) } });
     assert.match(JSON.stringify(outputsOf(custom).PublishCommand.Value), / SSE_RETENTION_HOURS=168 cargo run /);
   });
 

@@ -76,7 +76,7 @@ synth "$variants_dir/iam" \
   -c sse:windowMs=60000 -c sse:deadlineMarginMs=3000 -c sse:heartbeatMs=10000
 synth "$variants_dir/durable" \
   -c sse:publisherRoleArns=arn:aws:iam::123456789012:role/producer,arn:aws:iam::210987654321:role/other-producer \
-  -c sse:tableRemovalPolicy=destroy -c sse:retentionHours=168 -c sse:pollMinMs=20 -c sse:pollMaxMs=5000 \
+  -c sse:tableRemovalPolicy=destroy -c sse:retentionHours=168 -c sse:pollMinMs=20 -c sse:pollMaxMs=5000 -c sse:tailBufferKib=4096 \
   -c sse:alarmTopicArn=arn:aws:sns:us-east-1:123456789012:ops-alarms -c sse:dashboard=false
 synth "$variants_dir/monitoring" \
   -c sse:tracing=true -c sse:metricsNamespace=Sse/Prod -c sse:alarmEmail=ops@example.com \

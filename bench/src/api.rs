@@ -30,6 +30,8 @@ pub struct Record {
 #[derive(Default)]
 struct State {
     first_next: Option<Instant>,
+    /// `/next` requests waiting for an invocation now.
+    waiting: usize,
     queue: VecDeque<(String, String)>,
     records: HashMap<String, Record>,
 }
@@ -81,14 +83,49 @@ impl FakeApi {
         state.first_next
     }
 
-    /// Hands out `event` and waits (up to `timeout`) for its whole response.
-    pub fn invoke(&mut self, event: String, timeout: Duration) -> Option<Record> {
-        self.next_id += 1;
-        let id = format!("bench-{:08}", self.next_id);
+    /// Queues `events` to be handed out, one per `/next`, without waiting
+    /// for their responses; returns their request ids.
+    pub fn hand_out(&mut self, events: impl IntoIterator<Item = String>) -> Vec<String> {
         let (lock, cvar) = &*self.shared;
         let mut state = lock.lock().unwrap();
-        state.queue.push_back((id.clone(), event));
+        let mut ids = Vec::new();
+        for event in events {
+            self.next_id += 1;
+            let id = format!("bench-{:08}", self.next_id);
+            state.queue.push_back((id.clone(), event));
+            ids.push(id);
+        }
         cvar.notify_all();
+        ids
+    }
+
+    /// Waits (up to `timeout`) until `done` holds for the records so far
+    /// (by request id) and the number of `/next` requests waiting; says
+    /// whether it did.
+    pub fn wait_until(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&HashMap<String, Record>, usize) -> bool,
+    ) -> bool {
+        let (lock, cvar) = &*self.shared;
+        let state = lock.lock().unwrap();
+        let (state, _) = cvar
+            .wait_timeout_while(state, timeout, |s| !done(&s.records, s.waiting))
+            .unwrap();
+        done(&state.records, state.waiting)
+    }
+
+    /// What was sent for request `id` so far.
+    pub fn record(&self, id: &str) -> Option<Record> {
+        let (lock, _) = &*self.shared;
+        lock.lock().unwrap().records.get(id).cloned()
+    }
+
+    /// Hands out `event` and waits (up to `timeout`) for its whole response.
+    pub fn invoke(&mut self, event: String, timeout: Duration) -> Option<Record> {
+        let id = self.hand_out([event]).remove(0);
+        let (lock, cvar) = &*self.shared;
+        let state = lock.lock().unwrap();
         let (state, _) = cvar
             .wait_timeout_while(state, timeout, |s| {
                 s.records.get(&id).is_none_or(|r| r.done.is_none())
@@ -122,6 +159,7 @@ fn next(stream: &mut TcpStream, shared: &Shared) -> io::Result<()> {
     let (lock, cvar) = &**shared;
     let mut state = lock.lock().unwrap();
     state.first_next.get_or_insert_with(Instant::now);
+    state.waiting += 1;
     cvar.notify_all();
     let (id, event) = loop {
         if let Some(item) = state.queue.pop_front() {
@@ -129,6 +167,7 @@ fn next(stream: &mut TcpStream, shared: &Shared) -> io::Result<()> {
         }
         state = cvar.wait(state).unwrap();
     };
+    state.waiting -= 1;
     drop(state);
     let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(600);
     let answer = format!(
@@ -155,12 +194,13 @@ fn receive(conn: &mut Conn, head: &Head, shared: &Shared, id: &str, error: bool)
     let (lock, cvar) = &**shared;
     conn.read_body(head, |chunk| {
         let mut state = lock.lock().unwrap();
-        state
-            .records
-            .entry(id.to_owned())
-            .or_default()
-            .chunks
-            .push(chunk.clone());
+        let record = state.records.entry(id.to_owned()).or_default();
+        record.chunks.push(chunk.clone());
+        // Only the first chunk wakes waiters: enough to see a response
+        // begin, without waking every waiter for every event.
+        if record.chunks.len() == 1 {
+            cvar.notify_all();
+        }
     })?;
     accepted(&mut conn.stream)?;
     let mut state = lock.lock().unwrap();

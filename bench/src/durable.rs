@@ -60,7 +60,7 @@ pub fn durable(args: &Args) -> Result<()> {
 }
 
 /// The bench's own client of dynalite (any credentials do).
-fn table(endpoint: &str) -> Table {
+pub(crate) fn table(endpoint: &str) -> Table {
     use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -71,8 +71,31 @@ fn table(endpoint: &str) -> Table {
     Table::new(aws_sdk_dynamodb::Client::from_conf(config), "sse-bench")
 }
 
-fn name(text: &str) -> Result<StreamName> {
+pub(crate) fn name(text: &str) -> Result<StreamName> {
     Ok(StreamName::new(text)?)
+}
+
+/// A Function URL `GET /streams/{stream}` event.
+pub(crate) fn stream_request(stream: &str) -> Result<String> {
+    let mut request: serde_json::Value = serde_json::from_str(FIXTURE)?;
+    request["rawPath"] = format!("/streams/{stream}").into();
+    request["rawQueryString"] = "".into();
+    request["queryStringParameters"] = serde_json::json!({});
+    request["requestContext"]["http"]["path"] = format!("/streams/{stream}").into();
+    Ok(request.to_string())
+}
+
+/// The environment that points the function at the bench's table through
+/// `endpoint`.
+pub(crate) fn table_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("SSE_TABLE_NAME", "sse-bench".to_owned()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "local".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+    ]
 }
 
 /// Figure 7.
@@ -88,20 +111,9 @@ fn first_event(
     println!("figure 7: process start to the first event of a durable stream ({RUNS} runs each)");
     let stream = format!("first-{run}");
     runtime.block_on(publisher.append_final(&name(&stream)?, "message", "first"))?;
-    let env = [
-        ("SSE_TABLE_NAME", "sse-bench"),
-        ("AWS_ENDPOINT_URL_DYNAMODB", dynamo),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "local"),
-        ("AWS_SECRET_ACCESS_KEY", "local"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-    ];
-    let mut request: serde_json::Value = serde_json::from_str(FIXTURE)?;
-    request["rawPath"] = format!("/streams/{stream}").into();
-    request["rawQueryString"] = "".into();
-    request["queryStringParameters"] = serde_json::json!({});
-    request["requestContext"]["http"]["path"] = format!("/streams/{stream}").into();
-    let request = request.to_string();
+    let env = table_env(dynamo);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let request = stream_request(&stream)?;
     let (mut base, mut total, mut cold, mut prelude, mut first, mut rss) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
     for round in 0..=RUNS {
@@ -150,7 +162,7 @@ fn first_event(
 
 /// A loopback TCP proxy to `upstream` that counts the DynamoDB `Query`
 /// calls passing through it (by their `X-Amz-Target` header).
-fn counting_proxy(port: u16, upstream: &str) -> Result<Arc<AtomicU64>> {
+pub(crate) fn counting_proxy(port: u16, upstream: &str) -> Result<Arc<AtomicU64>> {
     let upstream = upstream
         .strip_prefix("http://")
         .ok_or("--dynamo must be an http:// endpoint")?

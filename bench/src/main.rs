@@ -6,6 +6,7 @@
 //! lambda-sse-bench delivery  --url URL --steps N --interval-ms MS [--prefix P] [--quickack] --out FILE
 //! lambda-sse-bench criterion --dir target/criterion --out FILE
 //! lambda-sse-bench durable   --dynamo ENDPOINT [--baseline B --function F] [--url URL --proxy-port P] --out FILE
+//! lambda-sse-bench many      --dynamo ENDPOINT --proxy-port P --function F [--subscribers N --streams S --idle-seconds T --events E --interval-ms MS] --out FILE
 //! lambda-sse-bench report    --results FILE --template IN --out OUT
 //! ```
 //!
@@ -13,12 +14,15 @@
 //! and 5); `delivery` reads one SSE stream over HTTP/1.1 and timestamps every
 //! read (figure 3, through `cargo lambda watch`); `criterion` reads the
 //! encoder benchmark's results (figure 4); `durable` measures durable streams
-//! against a local DynamoDB (figures 7 to 9, see `durable.rs`); each appends `key=value` lines to
-//! FILE. `report` fills the `{{key}}` placeholders of a template
+//! against a local DynamoDB (figures 7 to 9, see `durable.rs`); `many` runs
+//! many subscribers in one process (figures 10 to 14, see `many.rs`); each
+//! appends `key=value` lines to FILE. `report` fills the `{{key}}` placeholders of a template
 //! with those values (and the verdicts it works out) into `docs/benchmarks.md`.
 
 mod api;
+mod cost;
 mod durable;
+mod many;
 mod wire;
 
 use api::{FakeApi, Record};
@@ -43,8 +47,10 @@ fn main() -> ExitCode {
         Some("report") => report(&Args(&args[1..])),
         Some("criterion") => criterion(&Args(&args[1..])),
         Some("durable") => durable::durable(&Args(&args[1..])),
+        Some("many") => many::many(&Args(&args[1..])),
         _ => Err(
-            "usage: lambda-sse-bench runtime|delivery|criterion|durable|report [options]".into(),
+            "usage: lambda-sse-bench runtime|delivery|criterion|durable|many|report [options]"
+                .into(),
         ),
     };
     match result {
@@ -138,6 +144,10 @@ impl Function {
             .spawn()
             .map_err(|e| format!("{binary}: {e}"))?;
         Ok(Self { child })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Peak resident set size so far (VmHWM), in KiB.
@@ -605,4 +615,5 @@ fn derive(v: &mut BTreeMap<String, String>) {
             );
         }
     }
+    cost::derive_many(v);
 }

@@ -79,7 +79,7 @@ pub use request::{Caller, Request};
 pub use router::Router;
 pub use runtime::serve;
 pub use settings::{Settings, SettingsError, Variable};
-pub use source::{Events, Open, OpenFuture, Refusal, Source, SourceError};
+pub use source::{Behind, Events, Open, OpenFuture, Refusal, Source, SourceError};
 pub use sse::{EncodeError, Event, EventType};
 
 /// The README's Rust examples, compiled as doc tests.

@@ -31,6 +31,15 @@ const HANG_UP_MESSAGES: [&str; 3] = [
     "Error sending metadata prelude delimiter, response channel closed",
 ];
 
+/// How the runtime's warning about `AWS_LAMBDA_MAX_CONCURRENCY` begins and
+/// ends. Every loop of [`crate::serve`] is one `lambda_runtime` runtime that
+/// runs sequentially by design (the loops together serve that many
+/// invocations at once), so the warning would be wrong, once per loop.
+const SEQUENTIAL_WARNING: (&str, &str) = (
+    "AWS_LAMBDA_MAX_CONCURRENCY is set to",
+    "running sequentially",
+);
+
 /// Installs the subscriber for the process, writing to standard output.
 pub fn init() {
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
@@ -70,7 +79,8 @@ where
     }
 }
 
-/// Drops the runtime's ERROR lines for a client that went away.
+/// Drops the runtime's ERROR lines for a client that went away, and its
+/// warning that a loop runs sequentially.
 struct QuietHangUps;
 
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Filter<S> for QuietHangUps {
@@ -80,14 +90,23 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Filter<S> for QuietHangUps {
 
     fn event_enabled(&self, event: &Event<'_>, _: &Context<'_, S>) -> bool {
         let metadata = event.metadata();
-        if *metadata.level() != Level::ERROR || !metadata.target().starts_with("lambda_runtime") {
+        let level = *metadata.level();
+        if !(level == Level::ERROR || level == Level::WARN)
+            || !metadata.target().starts_with("lambda_runtime")
+        {
             return true;
         }
         let mut message = Message(None);
         event.record(&mut message);
-        !message
-            .0
-            .is_some_and(|text| HANG_UP_MESSAGES.contains(&text.as_str()))
+        let Some(text) = message.0 else {
+            return true;
+        };
+        let (starts, ends) = SEQUENTIAL_WARNING;
+        let quiet = match level {
+            Level::ERROR => HANG_UP_MESSAGES.contains(&text.as_str()),
+            _ => text.starts_with(starts) && text.ends_with(ends),
+        };
+        !quiet
     }
 }
 
@@ -162,6 +181,22 @@ mod tests {
             assert!(lines[1].contains("ERROR"), "our own errors pass: {out}");
             assert!(lines[2].contains("disconnected"), "{out}");
         }
+    }
+
+    #[test]
+    fn the_runtime_warning_that_each_loop_runs_sequentially_is_dropped() {
+        let out = logged(false, || {
+            tracing::warn!(
+                target: "lambda_runtime::runtime",
+                "AWS_LAMBDA_MAX_CONCURRENCY is set to '64', but the concurrency-tokio feature is not enabled; running sequentially"
+            );
+            tracing::warn!(target: "lambda_runtime::runtime", "AWS_LAMBDA_MAX_CONCURRENCY is set to '64', something else");
+            tracing::warn!(target: "lambda_sse::runtime", "AWS_LAMBDA_MAX_CONCURRENCY is set to 'x'; running sequentially");
+        });
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{out}");
+        assert!(lines[0].contains("something else"), "{out}");
+        assert!(lines[1].contains("'x'"), "our own warnings pass: {out}");
     }
 
     #[test]

@@ -13,6 +13,15 @@ use std::{borrow::Cow, future::Future, pin::Pin};
 /// only; the client sees a generic `error` event.
 pub type SourceError = Box<dyn std::error::Error + Send + Sync>;
 
+/// A source's stream yields `Err(Behind.into())` to end the response at
+/// once with the usual `reconnect` block, as a closed window would: the
+/// client comes back with the id of the last event it received and resumes
+/// there. For a subscriber that fell too far behind a buffer shared with
+/// others, which moved on without it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the subscriber fell behind; it resumes after the last event it received")]
+pub struct Behind;
+
 /// What [`Source::open`] returns: a boxed future, so that sources of
 /// different types can share one router.
 pub type OpenFuture<'a> = Pin<Box<dyn Future<Output = Open> + Send + 'a>>;
@@ -29,7 +38,7 @@ impl Events {
     /// Events as `stream` yields them. Each may take as long as it likes (a
     /// query, a call, a channel); heartbeats flow meanwhile. The stream ends
     /// when the source has nothing more to send; an `Err` ends the response
-    /// with an `error` event.
+    /// with an `error` event, or with a `reconnect` block if it is [`Behind`].
     pub fn new(stream: impl Stream<Item = Result<Event, SourceError>> + Send + 'static) -> Self {
         Self {
             stream: Box::pin(stream),

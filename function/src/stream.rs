@@ -141,6 +141,9 @@ pub(crate) enum End {
     Size,
     /// The source failed; an `error` event was sent.
     Failed,
+    /// The source said its subscriber fell behind ([`crate::Behind`]); the
+    /// client was told to reconnect.
+    Behind,
     /// The runtime stopped reading before the end: the client went away.
     Disconnected,
 }
@@ -148,12 +151,13 @@ pub(crate) enum End {
 impl End {
     /// Every way a response ends, as the `EndReason` dimension names it.
     #[cfg_attr(not(test), allow(dead_code))]
-    pub const ALL: [End; 6] = [
+    pub const ALL: [End; 7] = [
         End::Completed,
         End::Window,
         End::Deadline,
         End::Size,
         End::Failed,
+        End::Behind,
         End::Disconnected,
     ];
 
@@ -164,6 +168,7 @@ impl End {
             End::Deadline => "deadline",
             End::Size => "size",
             End::Failed => "failed",
+            End::Behind => "behind",
             End::Disconnected => "disconnected",
         }
     }
@@ -254,6 +259,10 @@ impl Driver {
             biased;
             item = self.events.next() => match item {
                 Some(Ok(event)) => self.event(event),
+                Some(Err(error)) if error.is::<crate::source::Behind>() => {
+                    self.log.span.in_scope(|| tracing::info!("subscriber fell behind; told to reconnect"));
+                    self.close(End::Behind)
+                }
                 Some(Err(error)) => {
                     self.log.span.in_scope(|| tracing::error!(%error, "event source failed"));
                     self.fail(SOURCE_FAILED_CODE, SOURCE_FAILED)
@@ -856,6 +865,20 @@ mod tests {
         assert!(
             !out[2].1.contains("backing store"),
             "the source's text stays in the log"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_source_that_fell_behind_ends_with_the_reconnect_block() {
+        let source = ticks(100, 2);
+        let behind = stream::once(async { Err(crate::source::Behind.into()) });
+        let mut source = Events::new(source.stream.chain(behind));
+        source.log_id = None;
+        let out = run(source, plan(60_000, 15_000)).await;
+        assert_eq!(out.len(), 3, "two events, then the reconnect block");
+        assert_eq!(
+            out[2].1,
+            "id: t1\nevent: reconnect\nretry: 100\ndata: {\"lastEventId\":\"t1\",\"reason\":\"behind\",\"retryMs\":100}\n\n"
         );
     }
 

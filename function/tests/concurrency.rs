@@ -4,16 +4,24 @@
 
 mod support;
 
+use lambda_sse::durable::{Publisher, StreamName};
 use serde_json::{Value, json};
 use std::time::Duration;
-use support::{process::function, runtime_api::RuntimeApi};
+use support::{dynamo::LocalDynamo, process::function, runtime_api::RuntimeApi};
 
 const FIXTURE: &str = include_str!("fixtures/function-url-get.json");
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// A Function URL request for `/events?{query}`, resuming after `last` if given.
 fn events(query: &str, last: Option<&str>) -> Value {
+    get("/events", query, last)
+}
+
+/// A Function URL request for `path?{query}`, resuming after `last` if given.
+fn get(path: &str, query: &str, last: Option<&str>) -> Value {
     let mut event: Value = serde_json::from_str(FIXTURE).unwrap();
+    event["rawPath"] = json!(path);
+    event["requestContext"]["http"]["path"] = json!(path);
     event["rawQueryString"] = json!(query);
     event["queryStringParameters"] = form_urlencoded::parse(query.as_bytes())
         .map(|(k, v)| (k.into_owned(), json!(v)))
@@ -88,6 +96,11 @@ async fn with_max_concurrency_one_process_streams_that_many_at_once() {
         first_chunks.iter().max() < last_chunks.iter().min(),
         "the 8 jobs overlapped"
     );
+    let log = function.output();
+    assert!(
+        !log.contains("running sequentially"),
+        "no warning from the runtime that each loop is sequential:\n{log}"
+    );
 }
 
 /// Without the variable, one invocation at a time, as before: the second
@@ -136,9 +149,56 @@ async fn a_thousand_subscribers_each_get_every_event_once_across_windows() {
         function.output()
     );
     let query = "steps=5&interval_ms=400";
-    let mut received: Vec<Vec<(String, String, String)>> = vec![Vec::new(); SUBSCRIBERS];
-    let mut last: Vec<Option<String>> = vec![None; SUBSCRIBERS];
-    let mut open: Vec<usize> = (0..SUBSCRIBERS).collect();
+    let (received, round) = follow_all(
+        &api,
+        &function,
+        SUBSCRIBERS,
+        |last| events(query, last),
+        "complete",
+    )
+    .await;
+    assert!(
+        round >= 2,
+        "a 2 s job in 1 s windows spans several responses"
+    );
+    for (i, events) in received.iter().enumerate() {
+        let steps = field(events, "step");
+        let kinds: Vec<&str> = events.iter().map(|(kind, _, _)| kind.as_str()).collect();
+        assert_eq!(steps, [1, 2, 3, 4, 5, 5], "subscriber {i}");
+        assert_eq!(kinds.last(), Some(&"complete"), "subscriber {i}");
+        assert_eq!(
+            kinds.iter().filter(|k| **k == "progress").count(),
+            5,
+            "subscriber {i}"
+        );
+    }
+}
+
+/// A number field of each event's JSON data.
+fn field(events: &[(String, String, String)], name: &str) -> Vec<u64> {
+    events
+        .iter()
+        .map(|(_, _, data)| {
+            serde_json::from_str::<Value>(data).unwrap()[name]
+                .as_u64()
+                .unwrap()
+        })
+        .collect()
+}
+
+/// Each subscriber's events (type, id, data) over as many 1 s windows as it
+/// takes: every round invokes the open ones again with their last id, until
+/// each has received `last_type`.
+async fn follow_all(
+    api: &RuntimeApi,
+    function: &support::process::Running,
+    subscribers: usize,
+    request: impl Fn(Option<&str>) -> Value,
+    last_type: &str,
+) -> (Vec<Vec<(String, String, String)>>, usize) {
+    let mut received: Vec<Vec<(String, String, String)>> = vec![Vec::new(); subscribers];
+    let mut last: Vec<Option<String>> = vec![None; subscribers];
+    let mut open: Vec<usize> = (0..subscribers).collect();
     let mut round = 0;
     while !open.is_empty() {
         assert!(
@@ -150,7 +210,7 @@ async fn a_thousand_subscribers_each_get_every_event_once_across_windows() {
         for &i in &open {
             api.invoke(
                 &format!("s{i}-{round}"),
-                &events(query, last[i].as_deref()),
+                &request(last[i].as_deref()),
                 LIMIT,
             );
         }
@@ -161,14 +221,15 @@ async fn a_thousand_subscribers_each_get_every_event_once_across_windows() {
                 .response(&id, LIMIT)
                 .await
                 .unwrap_or_else(|| panic!("no answer to {id}:\n{}", function.output()));
-            let answer = sse_events(&posted.body());
             let mut done = false;
-            for (kind, event_id, data) in answer {
+            for (kind, event_id, data) in sse_events(&posted.body()) {
+                if !event_id.is_empty() {
+                    last[i] = Some(event_id.clone());
+                }
                 if kind == "reconnect" {
                     continue;
                 }
-                done |= kind == "complete";
-                last[i] = Some(event_id.clone());
+                done |= kind == last_type;
                 received[i].push((kind, event_id, data));
             }
             if !done {
@@ -178,26 +239,99 @@ async fn a_thousand_subscribers_each_get_every_event_once_across_windows() {
         open = still_open;
         round += 1;
     }
+    (received, round)
+}
+
+/// 1,000 subscribers of one durable stream in one process, each following
+/// it across 1 s windows: each receives every event once and in order, one
+/// shared tail reads the table for all of them, and their reconnects resume
+/// from its buffer rather than reading the table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_subscribers_of_one_durable_stream_share_one_reader() {
+    const SUBSCRIBERS: usize = 1000;
+    const EVENTS: usize = 10;
+    let local = LocalDynamo::start().await;
+    let api = RuntimeApi::start().await;
+    let mut env: Vec<(&str, String)> = local.env();
+    env.extend([
+        ("AWS_LAMBDA_MAX_CONCURRENCY", "1000".to_owned()),
+        ("SSE_WINDOW_MS", "1000".to_owned()),
+        // The tail outlives a gap between rounds of reconnects.
+        ("SSE_POLL_MAX_MS", "3000".to_owned()),
+        (
+            "RUST_LOG",
+            "warn,lambda_sse::sources::shared_tail=debug".to_owned(),
+        ),
+    ]);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let function = function(&api.endpoint(), &env);
     assert!(
-        round >= 2,
-        "a 2 s job in 1 s windows spans several responses"
+        api.wait_for(LIMIT, |api| api.polls() >= SUBSCRIBERS as u64)
+            .await,
+        "1,000 loops ask for work:\n{}",
+        function.output()
     );
-    for (i, events) in received.iter().enumerate() {
-        let steps: Vec<u64> = events
-            .iter()
-            .map(|(_, _, data)| {
-                serde_json::from_str::<Value>(data).unwrap()["step"]
-                    .as_u64()
-                    .unwrap()
+    let publisher = Publisher::new(local.table());
+    let stream = StreamName::new("crowd").unwrap();
+    let watching = api.clone();
+    let producer = tokio::spawn(async move {
+        // Once every first response has begun (each waited for the shared
+        // tail's first read to open), an event every 250 ms.
+        let begun = watching
+            .wait_for(LIMIT, |api| {
+                (0..SUBSCRIBERS).all(|i| api.posted(&format!("s{i}-0")).is_some())
             })
-            .collect();
-        let kinds: Vec<&str> = events.iter().map(|(kind, _, _)| kind.as_str()).collect();
-        assert_eq!(steps, [1, 2, 3, 4, 5, 5], "subscriber {i}");
-        assert_eq!(kinds.last(), Some(&"complete"), "subscriber {i}");
+            .await;
+        assert!(begun, "the first responses began");
+        for n in 1..=EVENTS {
+            let data = json!({ "n": n }).to_string();
+            if n == EVENTS {
+                publisher
+                    .append_final(&stream, "last", &data)
+                    .await
+                    .unwrap();
+            } else {
+                publisher.append(&stream, "n", &data).await.unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
+    let (received, rounds) = follow_all(
+        &api,
+        &function,
+        SUBSCRIBERS,
+        |last| get("/streams/crowd", "", last),
+        "last",
+    )
+    .await;
+    producer.await.unwrap();
+    assert!(
+        rounds >= 2,
+        "a 2.5 s stream in 1 s windows spans several responses"
+    );
+    let ids = &received[0];
+    for (i, events) in received.iter().enumerate() {
+        let numbers = field(events, "n");
         assert_eq!(
-            kinds.iter().filter(|k| **k == "progress").count(),
-            5,
+            numbers,
+            (1..=EVENTS as u64).collect::<Vec<_>>(),
             "subscriber {i}"
         );
+        assert_eq!(events, ids, "subscriber {i} saw the same ids");
     }
+    let log = function.output();
+    let started = log.matches("shared tail started").count();
+    assert_eq!(started, 1, "one reader for the stream:\n{log}");
+    // Each response's own reads (its metrics line): opening takes where the
+    // stream ends from the shared tail, and reconnects resume from its
+    // buffer, so hardly any response reads the table itself.
+    let own_reads: u64 = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter_map(|line| line["StoreReads"].as_u64())
+        .sum();
+    assert!(
+        own_reads < SUBSCRIBERS as u64 / 10,
+        "{own_reads} reads for {SUBSCRIBERS} subscribers over {rounds} windows"
+    );
 }

@@ -762,3 +762,234 @@ async fn a_subscriber_left_behind_by_expiry_is_told() {
     let again = open(&handler, get("/streams/fading", "", Some(&first))).await;
     assert_eq!(again.status, 410);
 }
+
+/// A handler and the durable source inside it, whose shared tails the test
+/// watches.
+fn shared(local: &LocalDynamo, settings: Settings, buffer_kib: u32) -> (Handler, DurableSource) {
+    let streams = DurableSource::new(local.table(), polling()).tail_buffer_kib(buffer_kib);
+    let handler = Handler::new(
+        Router::new().route("/streams/{name}", streams.clone()),
+        settings,
+    );
+    (handler, streams)
+}
+
+/// Publishes `count` events `every` apart (the last one final), each with
+/// `bytes` of data that start with its number.
+async fn publish_numbered(
+    publisher: &Publisher,
+    stream: &StreamName,
+    count: usize,
+    bytes: usize,
+    every: Duration,
+) {
+    for n in 1..=count {
+        let data = format!("{n:05}{}", "x".repeat(bytes.saturating_sub(5)));
+        if n == count {
+            publisher.append_final(stream, "last", &data).await.unwrap();
+        } else {
+            publisher.append(stream, "n", &data).await.unwrap();
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+fn numbers(events: &[(String, String, String)]) -> Vec<usize> {
+    events
+        .iter()
+        .map(|(_, data, _)| data[..5].parse().unwrap())
+        .collect()
+}
+
+/// Subscribers of one stream in one process share one reader of the table:
+/// 50 subscribers make the tail read no more than one subscriber does, and
+/// each still gets every event once and in order, across windows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribers_of_one_stream_share_one_reader() {
+    let local = LocalDynamo::start().await;
+    let publisher = Publisher::new(local.table());
+    let mut reads = Vec::new();
+    for (run, subscribers) in [(1, 1), (2, 50)] {
+        let (handler, streams) = shared(&local, settings(1_000), 1_024);
+        let handler = Arc::new(handler);
+        let path = format!("/streams/share-{run}");
+        let followers: Vec<_> = (0..subscribers)
+            .map(|_| {
+                let (handler, path) = (Arc::clone(&handler), path.clone());
+                tokio::spawn(async move { follow(&handler, &path, "").await })
+            })
+            .collect();
+        // Every subscriber is waiting before the first event.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(streams.tails_running(), 1, "one reader for {subscribers}");
+        publish_numbered(
+            &publisher,
+            &name(&format!("share-{run}")),
+            40,
+            10,
+            Duration::from_millis(40),
+        )
+        .await;
+        for follower in followers {
+            let (events, responses) = follower.await.unwrap();
+            assert_eq!(numbers(&events), (1..=40).collect::<Vec<_>>());
+            assert!(responses >= 2, "a 1.6 s stream in 1 s windows");
+        }
+        reads.push(streams.tail_reads());
+    }
+    let (one, fifty) = (reads[0], reads[1]);
+    assert!(one > 10, "the tail polled while events flowed: {one}");
+    // Per-subscriber polling would read about 50 times as often.
+    assert!(fifty < one * 2, "50 subscribers: {fifty} reads; one: {one}");
+}
+
+/// Whether every shared tail of `streams` stops within 5 s.
+async fn all_stopped(streams: &DurableSource) -> bool {
+    timeout(Duration::from_secs(5), async {
+        while streams.tails_running() > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// The tail stops an idle poll interval after its last subscriber leaves,
+/// and reads nothing more; a new subscriber starts a new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shared_tail_stops_after_its_last_subscriber() {
+    let local = LocalDynamo::start().await;
+    let publisher = Publisher::new(local.table());
+    let stream = name("leaving");
+    let first = publisher.append(&stream, "n", "1").await.unwrap();
+    let (handler, streams) = shared(&local, settings(10_000), 1_024);
+    let mut response = open(&handler, get("/streams/leaving", "", None)).await;
+    let chunk = timeout(Duration::from_secs(10), response.body.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&chunk).contains(&first));
+    assert_eq!(streams.tails_running(), 1);
+    drop(response); // The client hangs up.
+    let stopped = all_stopped(&streams).await;
+    assert!(stopped, "the tail stopped");
+    let reads = streams.tail_reads();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(streams.tail_reads(), reads, "no reads after it stopped");
+    // A refused request starts a tail too (it joins before the id is
+    // judged); it stops the same way.
+    let refused = open(&handler, get("/streams/leaving", "", Some("not-an-id"))).await;
+    assert_eq!(refused.status, 400);
+    let stopped = all_stopped(&streams).await;
+    assert!(stopped, "the refused request's tail stopped");
+    let reads = streams.tail_reads();
+    // A new subscriber resumes with a new tail.
+    let second = publisher.append_final(&stream, "n", "2").await.unwrap();
+    let events = open(&handler, get("/streams/leaving", "", Some(&first)))
+        .await
+        .events()
+        .await;
+    assert_eq!(
+        events.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        [second.as_str()]
+    );
+    assert!(streams.tail_reads() > reads);
+}
+
+/// A subscriber that stops reading is never waited for: the others get
+/// every event while it stalls, the buffer stays within its bound, and the
+/// stalled one, once it reads again, finds its response ended with a
+/// `reconnect` block (reason `behind`) and resumes from the table with
+/// nothing lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_subscriber_is_cut_and_resumes_without_delaying_the_others() {
+    let local = LocalDynamo::start().await;
+    let stream = name("slow");
+    let (handler, _streams) = shared(&local, settings(30_000), 64);
+    let handler = Arc::new(handler);
+    // The slow subscriber takes the first event, then stops reading.
+    let reply: Reply = handler
+        .handle(get("/streams/slow", "", None))
+        .await
+        .unwrap();
+    let FunctionResponse::StreamingResponse(slow) = reply else {
+        panic!("Function URL invocations stream");
+    };
+    let mut slow = slow.stream;
+    let fast: Vec<_> = (0..5)
+        .map(|_| {
+            let handler = Arc::clone(&handler);
+            tokio::spawn(async move { follow(&handler, "/streams/slow", "").await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // 40 events of 8 KiB: five times the 64 KiB buffer.
+    let publishing = tokio::spawn({
+        let (publisher, stream) = (Publisher::new(local.table()), stream.clone());
+        async move {
+            publish_numbered(&publisher, &stream, 40, 8 * 1024, Duration::from_millis(10)).await
+        }
+    });
+    let mut first = String::new();
+    while !first.contains("\n\n") {
+        let chunk = timeout(Duration::from_secs(10), slow.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        first.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(first.contains("data: 00001"), "{first}");
+    for follower in fast {
+        let (events, _) = timeout(Duration::from_secs(30), follower)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            numbers(&events),
+            (1..=40).collect::<Vec<_>>(),
+            "a fast subscriber"
+        );
+    }
+    publishing.await.unwrap();
+    // Only now does the slow subscriber read on.
+    let mut rest = Vec::new();
+    while let Some(Ok(chunk)) = timeout(Duration::from_secs(10), slow.next()).await.unwrap() {
+        rest.extend_from_slice(&chunk);
+    }
+    let text = first + &String::from_utf8(rest).unwrap();
+    let events: Vec<_> =
+        futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(text))])
+            .eventsource()
+            .map(|e| e.unwrap())
+            .collect()
+            .await;
+    let closing = events.last().unwrap();
+    assert_eq!(closing.event, "reconnect");
+    let reason: Value = serde_json::from_str(&closing.data).unwrap();
+    assert_eq!(reason["reason"], "behind");
+    let got: Vec<usize> = events
+        .iter()
+        .filter(|e| e.event == "n")
+        .map(|e| e.data[..5].parse().unwrap())
+        .collect();
+    assert!(
+        got.len() < 40 && got.starts_with(&[1]),
+        "cut before the end: {got:?}"
+    );
+    // The reconnect resumes after the last event it received.
+    let again = open(&handler, get("/streams/slow", "", Some(&closing.id))).await;
+    let resumed: Vec<usize> = again
+        .events()
+        .await
+        .iter()
+        .filter(|e| e.event == "n" || e.event == "last")
+        .map(|e| e.data[..5].parse().unwrap())
+        .collect();
+    let all: Vec<usize> = got.into_iter().chain(resumed).collect();
+    assert_eq!(
+        all,
+        (1..=40).collect::<Vec<_>>(),
+        "nothing lost, nothing twice"
+    );
+}

@@ -9,18 +9,23 @@
 //!   whose event (or the events right after it) expired is a 410
 //!   `expired_last_event_id`: never a silent gap.
 //! - After the final event the response ends; a reconnect gets 204.
+//!
+//! Subscribers of one stream in one process share one poll loop and a
+//! bounded buffer of its recent events ([`super::shared_tail`]).
 
 use crate::durable::{EventId, EventIdError, ReadError, Reader, Stored, StreamName, Table};
 use crate::metrics::StoreStats;
 use crate::number::{quoted, shorten};
 use crate::request::Request;
 use crate::settings::{SettingsError, Variable};
-use crate::source::{Events, Open, OpenFuture, Refusal, Source, SourceError};
+use crate::source::{Behind, Events, Open, OpenFuture, Refusal, Source, SourceError};
 use crate::sse::Event;
 use futures_util::stream;
 use http::StatusCode;
 use std::{collections::VecDeque, sync::Arc, time::Duration};
-use tokio::{sync::OnceCell, time::Instant};
+use tokio::sync::{OnceCell, watch};
+
+use super::shared_tail::{Newest, Next, PAGE, Subscription, TailFailed, Tails};
 
 /// `SSE_POLL_MIN_MS`: the wait between reads while events flow.
 pub const POLL_MIN_MS: Variable = Variable {
@@ -40,11 +45,17 @@ pub const POLL_MAX_MS: Variable = Variable {
     unit: "ms",
     meaning: "longest wait between reads of an idle durable stream (the wait doubles from the minimum after each empty read)",
 };
+/// `SSE_TAIL_BUFFER_KIB`: recent events kept in memory per stream.
+pub const TAIL_BUFFER_KIB: Variable = Variable {
+    name: "SSE_TAIL_BUFFER_KIB",
+    key: "tailBufferKib",
+    range: 64..=65_536,
+    default: 1_024,
+    unit: "KiB",
+    meaning: "recent events of a durable stream kept in memory, shared by its subscribers in one process; a subscriber further behind ends its response with a reconnect block and resumes from the table",
+};
 /// The variables of durable streams, in the order the documentation lists them.
-pub const VARIABLES: [&Variable; 2] = [&POLL_MIN_MS, &POLL_MAX_MS];
-
-/// Events read per query: enough for a burst, small enough to go out soon.
-const PAGE: i32 = 100;
+pub const VARIABLES: [&Variable; 3] = [&POLL_MIN_MS, &POLL_MAX_MS, &TAIL_BUFFER_KIB];
 
 /// How often a subscriber reads its stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,16 +101,44 @@ pub struct DurableSource {
     table_name: String,
     table: Arc<OnceCell<Table>>,
     polling: Polling,
+    buffer_bytes: usize,
+    tails: Arc<OnceCell<Tails>>,
 }
 
 impl DurableSource {
-    /// Streams of `table`, read as `polling` says.
+    /// Streams of `table`, read as `polling` says, with the default buffer
+    /// of recent events (`SSE_TAIL_BUFFER_KIB`).
     pub fn new(table: Table, polling: Polling) -> Self {
         Self {
             table_name: table.name().to_owned(),
             table: Arc::new(OnceCell::new_with(Some(table))),
             polling,
+            buffer_bytes: kib(TAIL_BUFFER_KIB.default),
+            tails: Arc::default(),
         }
+    }
+
+    /// Keeps `kib` KiB of each followed stream's recent events in memory
+    /// (at least the newest event, whatever its size).
+    pub fn tail_buffer_kib(mut self, kib: u32) -> Self {
+        self.buffer_bytes = self::kib(kib);
+        // Tails already made (shared with clones) keep their size.
+        self.tails = Arc::default();
+        self
+    }
+
+    /// Not part of the API: store reads made by the shared tails so far (a
+    /// response's own reads, a resume or a backfill, are not counted), for
+    /// the tests.
+    #[doc(hidden)]
+    pub fn tail_reads(&self) -> u64 {
+        self.tails.get().map_or(0, Tails::reads)
+    }
+
+    /// Not part of the API: shared tails running now, for the tests.
+    #[doc(hidden)]
+    pub fn tails_running(&self) -> usize {
+        self.tails.get().map_or(0, Tails::running)
     }
 
     /// The table named by `SSE_TABLE_NAME`, polled as `SSE_POLL_MIN_MS` and
@@ -119,7 +158,16 @@ impl DurableSource {
                 min: Duration::from_millis(min.into()),
                 max: Duration::from_millis(max.into()),
             },
+            buffer_bytes: kib(TAIL_BUFFER_KIB.read(&lookup)?),
+            tails: Arc::default(),
         })
+    }
+
+    async fn tails(&self) -> &Tails {
+        let table = self.table().await;
+        self.tails
+            .get_or_init(|| async { Tails::new(table.clone(), self.polling, self.buffer_bytes) })
+            .await
     }
 
     async fn table(&self) -> &Table {
@@ -137,6 +185,7 @@ impl DurableSource {
             .map_err(|e| Refusal::bad_request("invalid_stream_name", e.to_string()))?;
         let from_now = parse_query(request)?;
         let table = self.table().await.clone();
+        let tail = self.tails().await.join(&stream);
         let stats = Arc::new(StoreStats::default());
         let reader = Reader {
             table: &table,
@@ -147,17 +196,17 @@ impl DurableSource {
         // `announce`: send the starting position as an id-only block, so
         // that a reconnect before the first event continues from it.
         let (position, announce) = match last.filter(|id| !id.is_empty()) {
-            Some(text) => match resume(&reader, &stream, text).await? {
+            Some(text) => match resume(&reader, &tail, &stream, text).await? {
                 Resumed::Finished => return Ok(Open::Finished),
                 Resumed::After(position) => (position, false),
             },
-            None if from_now => match reader.last().await? {
+            None if from_now => match newest(&tail, &reader).await? {
                 Some(last) if last.is_final => return Ok(Open::Finished),
                 Some(last) if !last.expired(now_s) => (Some(last.id), true),
                 // Empty, or everything expired: the next event is new.
                 _ => (None, true),
             },
-            None => match reader.last().await? {
+            None => match newest(&tail, &reader).await? {
                 // Closed, and even its final event has expired.
                 Some(last) if last.is_final && last.expired(now_s) => {
                     return Ok(Open::Finished);
@@ -167,7 +216,7 @@ impl DurableSource {
         };
         let announced = announce.then(|| position.unwrap_or(EventId::BEFORE_FIRST));
         let log_id = stream.to_string();
-        let mut events = tail(table, stream, position, announced, self.polling, &stats);
+        let mut events = follow(table, tail, stream, position, announced, &stats);
         events.store = Some(stats);
         Ok(Open::Events(events.log_id(log_id)))
     }
@@ -189,6 +238,20 @@ impl Source for DurableSource {
                 }
             }
         })
+    }
+}
+
+/// The stream's newest event as the shared tail last read it: no read of
+/// its own for a new subscriber, however many arrive at once. A tail that
+/// has not read lately (its process was frozen) is not trusted: then the
+/// table is asked.
+async fn newest(
+    tail: &Subscription,
+    reader: &Reader<'_>,
+) -> Result<Option<Arc<Stored>>, NotOpened> {
+    match tail.newest().await? {
+        Newest::Known(newest) => Ok(newest),
+        Newest::Stale => Ok(reader.last().await?.map(Arc::new)),
     }
 }
 
@@ -237,9 +300,11 @@ enum Resumed {
     After(Option<EventId>),
 }
 
-/// Where a subscriber that saw `text` resumes.
+/// Where a subscriber that saw `text` resumes: from the shared tail's
+/// buffer when it still holds that event, else from the table.
 async fn resume(
     reader: &Reader<'_>,
+    tail: &Subscription,
     stream: &StreamName,
     text: &str,
 ) -> Result<Resumed, NotOpened> {
@@ -258,7 +323,15 @@ async fn resume(
     if id == EventId::BEFORE_FIRST {
         return Ok(Resumed::After(None));
     }
-    let items = reader.from(id.seq, 2).await?;
+    let items: Vec<Arc<Stored>> = match tail.find(id) {
+        Some((seen, next)) => [Some(seen), next].into_iter().flatten().collect(),
+        None => reader
+            .from(id.seq, 2)
+            .await?
+            .into_iter()
+            .map(Arc::new)
+            .collect(),
+    };
     let now_s = crate::durable::now_s();
     if let Some(seen) = items.first().filter(|item| item.id == id) {
         if seen.is_final {
@@ -292,6 +365,10 @@ async fn resume(
     }
 }
 
+fn kib(kib: u32) -> usize {
+    usize::try_from(kib).map_or(usize::MAX, |kib| kib.saturating_mul(1024))
+}
+
 fn expired(stream: &StreamName) -> Refusal {
     Refusal::new(
         StatusCode::GONE,
@@ -305,7 +382,7 @@ fn expired(stream: &StreamName) -> Refusal {
 /// Why a stream was not opened: the caller's request, or the store.
 enum NotOpened {
     Refused(Refusal),
-    Store(ReadError),
+    Store(SourceError),
 }
 
 impl From<Refusal> for NotOpened {
@@ -316,49 +393,62 @@ impl From<Refusal> for NotOpened {
 
 impl From<ReadError> for NotOpened {
     fn from(error: ReadError) -> Self {
-        Self::Store(error)
+        Self::Store(error.into())
     }
 }
 
-struct Tail {
+impl From<TailFailed> for NotOpened {
+    fn from(error: TailFailed) -> Self {
+        Self::Store(error.into())
+    }
+}
+
+/// One subscriber's response: its own position, events from the shared
+/// tail's buffer, and its own reads of the table for what came before it.
+struct Follow {
     /// Reads and publish-to-send lags, for the response's metrics.
     stats: Arc<StoreStats>,
     /// An id to send before any event (see `start`).
     announce: Option<EventId>,
     table: Table,
+    tail: Subscription,
+    changed: watch::Receiver<()>,
     stream: StreamName,
     /// The last event sent (or skipped past with `from=now`).
     position: Option<EventId>,
     /// Before the first event: where the next read starts, past expired
     /// events a new subscriber skips.
     skipped_to: u64,
-    read: VecDeque<Stored>,
-    wait: Duration,
-    polling: Polling,
-    /// No read before this instant: the poll interval.
-    next_read: Option<Instant>,
+    /// Events read from the table, before the buffer's oldest.
+    read: VecDeque<Arc<Stored>>,
+    /// Sent an event from the buffer: falling out of it now means behind.
+    served: bool,
+    /// The table held nothing between this subscriber and the buffer at
+    /// its last read: take the buffer's oldest event next.
+    skip: bool,
     ended: bool,
 }
 
-fn tail(
+fn follow(
     table: Table,
+    tail: Subscription,
     stream: StreamName,
     position: Option<EventId>,
     announce: Option<EventId>,
-    polling: Polling,
     stats: &Arc<StoreStats>,
 ) -> Events {
-    let state = Tail {
+    let state = Follow {
         stats: Arc::clone(stats),
         announce,
         table,
+        changed: tail.watch(),
+        tail,
         stream,
         position,
         skipped_to: 0,
         read: VecDeque::new(),
-        wait: polling.min,
-        polling,
-        next_read: None,
+        served: false,
+        skip: false,
         ended: false,
     };
     Events::new(stream::unfold(state, |mut state| async move {
@@ -367,7 +457,7 @@ fn tail(
     }))
 }
 
-impl Tail {
+impl Follow {
     async fn next(&mut self) -> Option<Result<Event, SourceError>> {
         loop {
             if self.ended {
@@ -376,61 +466,87 @@ impl Tail {
             if let Some(id) = self.announce.take() {
                 return Some(Event::new().id(id.render(&self.stream)).map_err(Into::into));
             }
-            if let Some(item) = self.read.pop_front() {
-                match self.position {
-                    // A new subscriber starts at the oldest event kept.
-                    None if item.expired(crate::durable::now_s()) => {
-                        self.skipped_to = item.id.seq.saturating_add(1);
-                        continue;
-                    }
-                    None => {}
-                    // After that, only the very next position will do (an
-                    // event read in time is sent even if it expires meanwhile).
-                    Some(at)
-                        if item.id.generation != at.generation
-                            || Some(item.id.seq) != at.seq.checked_add(1) =>
-                    {
-                        self.ended = true;
-                        return Some(gap(&self.stream));
-                    }
-                    Some(_) => {}
-                }
-                self.position = Some(item.id);
-                self.ended = item.is_final;
-                self.stats.sent(item.published_ms);
-                return Some(event(&self.stream, &item));
-            }
-            if let Some(at) = self.next_read.take() {
-                tokio::time::sleep_until(at).await;
-            }
-            let reader = Reader {
-                table: &self.table,
-                stream: self.stream.as_str(),
-                stats: Some(&self.stats),
-            };
-            let from = self
+            let want = self
                 .position
                 .map_or(self.skipped_to, |at| at.seq.saturating_add(1));
-            match reader.page(from, PAGE).await {
-                Err(error) => {
-                    self.ended = true;
-                    return Some(Err(error.into()));
-                }
-                Ok((items, _)) if items.is_empty() => {
-                    self.next_read = Some(Instant::now() + self.wait);
-                    self.wait = (self.wait * 2).min(self.polling.max);
-                }
-                Ok((items, more)) => {
-                    // A page that ended early means more are waiting: read
-                    // again at once.
-                    if !more {
-                        self.next_read = Some(Instant::now() + self.polling.min);
+            let (item, buffered) = match self.read.pop_front() {
+                Some(item) => (item, false),
+                None => {
+                    // Seen before looking, so a change in between still wakes.
+                    self.changed.borrow_and_update();
+                    match self.tail.next(want, self.served, self.skip) {
+                        Next::Event(item) => {
+                            self.skip = false;
+                            (item, true)
+                        }
+                        Next::Wait => {
+                            if self.changed.changed().await.is_err() {
+                                // Cannot happen while this subscription holds the tail.
+                                self.ended = true;
+                                return Some(Err("the shared tail is gone".into()));
+                            }
+                            continue;
+                        }
+                        Next::Backfill => {
+                            if let Err(error) = self.backfill(want).await {
+                                self.ended = true;
+                                return Some(Err(error.into()));
+                            }
+                            continue;
+                        }
+                        Next::Behind => {
+                            self.ended = true;
+                            return Some(Err(Behind.into()));
+                        }
+                        Next::Over => return None,
+                        Next::Failed(error) => {
+                            self.ended = true;
+                            return Some(Err(error.into()));
+                        }
                     }
-                    self.wait = self.polling.min;
-                    self.read.extend(items);
                 }
+            };
+            if item.id.seq < want {
+                continue; // Already sent: the table and the buffer overlap.
             }
+            match self.position {
+                // A new subscriber starts at the oldest event kept.
+                None if item.expired(crate::durable::now_s()) => {
+                    self.skipped_to = item.id.seq.saturating_add(1);
+                    continue;
+                }
+                None => {}
+                // After that, only the very next position will do (an
+                // event read in time is sent even if it expires meanwhile).
+                Some(at)
+                    if item.id.generation != at.generation
+                        || Some(item.id.seq) != at.seq.checked_add(1) =>
+                {
+                    self.ended = true;
+                    return Some(gap(&self.stream));
+                }
+                Some(_) => {}
+            }
+            self.position = Some(item.id);
+            self.ended = item.is_final;
+            self.served |= buffered;
+            self.stats.sent(item.published_ms);
+            return Some(event(&self.stream, &item));
         }
+    }
+
+    /// Reads a page from `want` on from the table. An empty page means the
+    /// table holds nothing before the buffer: take the buffer's oldest next.
+    async fn backfill(&mut self, want: u64) -> Result<(), ReadError> {
+        let reader = Reader {
+            table: &self.table,
+            stream: self.stream.as_str(),
+            stats: Some(&self.stats),
+        };
+        let (items, _) = reader.page(want, PAGE).await?;
+        self.skip = items.is_empty();
+        self.read.extend(items.into_iter().map(Arc::new));
+        Ok(())
     }
 }
 

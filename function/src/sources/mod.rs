@@ -2,3 +2,4 @@
 
 pub mod durable;
 pub mod job;
+mod shared_tail;
