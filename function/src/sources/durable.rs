@@ -184,6 +184,11 @@ impl DurableSource {
         let stream = StreamName::new(name)
             .map_err(|e| Refusal::bad_request("invalid_stream_name", e.to_string()))?;
         let from_now = parse_query(request)?;
+        // Judged before joining, so that a refused id starts no tail.
+        let resume_from = last
+            .filter(|id| !id.is_empty())
+            .map(|text| parse_last_event_id(&stream, text))
+            .transpose()?;
         let table = self.table().await.clone();
         let tail = self.tails().await.join(&stream);
         let stats = Arc::new(StoreStats::default());
@@ -195,8 +200,8 @@ impl DurableSource {
         let now_s = crate::durable::now_s();
         // `announce`: send the starting position as an id-only block, so
         // that a reconnect before the first event continues from it.
-        let (position, announce) = match last.filter(|id| !id.is_empty()) {
-            Some(text) => match resume(&reader, &tail, &stream, text).await? {
+        let (position, announce) = match resume_from {
+            Some(id) => match resume(&reader, &tail, &stream, id).await? {
                 Resumed::Finished => return Ok(Open::Finished),
                 Resumed::After(position) => (position, false),
             },
@@ -300,15 +305,9 @@ enum Resumed {
     After(Option<EventId>),
 }
 
-/// Where a subscriber that saw `text` resumes: from the shared tail's
-/// buffer when it still holds that event, else from the table.
-async fn resume(
-    reader: &Reader<'_>,
-    tail: &Subscription,
-    stream: &StreamName,
-    text: &str,
-) -> Result<Resumed, NotOpened> {
-    let id = EventId::parse(text, stream).map_err(|error| {
+/// The id a client sent back, or the 400 that says what is wrong with it.
+fn parse_last_event_id(stream: &StreamName, text: &str) -> Result<EventId, Refusal> {
+    EventId::parse(text, stream).map_err(|error| {
         let why = match error {
             EventIdError::Shape => error.to_string(),
             EventIdError::OtherStream => format!("was not issued by stream {stream}"),
@@ -319,7 +318,17 @@ async fn resume(
                 "the last event id {why}; send back an id this stream sent, or none to start from the oldest event kept"
             ),
         )
-    })?;
+    })
+}
+
+/// Where a subscriber that saw `id` resumes: from the shared tail's buffer
+/// when it still holds that event, else from the table.
+async fn resume(
+    reader: &Reader<'_>,
+    tail: &Subscription,
+    stream: &StreamName,
+    id: EventId,
+) -> Result<Resumed, NotOpened> {
     if id == EventId::BEFORE_FIRST {
         return Ok(Resumed::After(None));
     }
